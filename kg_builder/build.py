@@ -1,0 +1,169 @@
+"""Build stage: an ``Extraction`` becomes the document's named graph.
+
+The graph holds the statement's record, the entities minted for it (persons, posts, places,
+meetings, agreements), one Web Annotation per mention (``oa:TextQuoteSelector`` and
+``oa:TextPositionSelector`` into the source text, so each fact can be traced to its sentence),
+and the PROV-O provenance of the graph itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rdflib import Graph, Literal, URIRef
+
+from kg_builder import __version__
+from kg_builder.extract import Extraction, PlaceRef
+from kg_builder.iris import Iris
+from kg_builder.namespaces import DCTERMS, OA, ORG, OSCE, OWL, PROV, RDF, SCHEMA, SKOS, XSD
+
+QUOTE_CONTEXT = 32
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """The build run the graphs come from."""
+
+    build_id: str
+    started: datetime
+    source_label: dict[str, str]  # doc_id -> path as given on the command line
+
+
+@dataclass(frozen=True)
+class DocumentGraph:
+    doc_id: str
+    name: URIRef
+    graph: Graph
+
+
+def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph:
+    doc = ex.document
+    g = Graph()
+    g.bind("osce", str(OSCE._NS))
+    subject = iris.document(doc.doc_id)
+    source = iris.source(doc.doc_id)
+    name = iris.document_graph(doc.doc_id)
+
+    g.add((subject, RDF.type, ex.doc_class))
+    g.add((subject, DCTERMS.identifier, Literal(doc.doc_id)))
+    if doc.title:
+        g.add((subject, DCTERMS.title, Literal(doc.title, lang="en")))
+        g.add((subject, SKOS.prefLabel, Literal(doc.title, lang="en")))
+    if doc.type_label:
+        g.add((subject, OSCE.typeLabel, Literal(doc.type_label, lang="en")))
+    if ex.doc_date is not None:
+        g.add((subject, DCTERMS.date, Literal(ex.doc_date.isoformat(), datatype=XSD.date)))
+    if ex.issuer is not None:
+        g.add((subject, OSCE.issuedBy, ex.issuer))
+    if ex.place is not None:
+        g.add((subject, OSCE.place, ex.place.iri))
+    for concept, label, known in ex.fields_of_work:
+        g.add((subject, OSCE.fieldOfWork, concept))
+        if not known:
+            g.add((concept, RDF.type, SKOS.Concept))
+            g.add((concept, SKOS.prefLabel, Literal(label, lang="en")))
+            g.add((concept, SKOS.inScheme, iris.concept_scheme("fields-of-work")))
+    for conflict in sorted(ex.conflicts):
+        g.add((subject, OSCE.concerns, conflict))
+    for agreement in ex.agreements.values():
+        g.add((subject, OSCE.refersTo, agreement.iri))
+        g.add((agreement.iri, RDF.type, OSCE.Agreement))
+        g.add((agreement.iri, SKOS.prefLabel, Literal(agreement.label, lang="en")))
+        if agreement.when is not None:
+            g.add((agreement.iri, DCTERMS.date, agreement.when))
+    for mention in ex.mentions:
+        g.add((subject, SCHEMA.mentions, mention.entity))
+    for place in ex.places.values():
+        _place(g, place)
+    for post in ex.posts.values():
+        g.add((post.holder, RDF.type, SCHEMA.Person))
+        g.add((post.holder, SKOS.prefLabel, Literal(post.holder_name)))
+        g.add((post.holder, ORG.holds, post.iri))
+        g.add((post.iri, RDF.type, ORG.Post))
+        g.add((post.iri, SKOS.prefLabel, Literal(post.label, lang="en")))
+        g.add((post.iri, ORG.role, post.role))
+        g.add((post.iri, ORG.postIn if not post.of_is_state else OSCE.postOf, post.of))
+        if ex.doc_date is not None:
+            g.add((post.iri, OSCE.attestedOn, Literal(ex.doc_date.isoformat(), datatype=XSD.date)))
+        if post.broader_role is not None:
+            g.add((post.role, RDF.type, ORG.Role))
+            g.add((post.role, SKOS.prefLabel, Literal(post.role_label, lang="en")))
+            g.add((post.role, SKOS.broader, post.broader_role))
+    for meeting in ex.meetings.values():
+        g.add((meeting.iri, RDF.type, OSCE.Meeting))
+        g.add((meeting.iri, SKOS.prefLabel, Literal(meeting.label, lang="en")))
+        if meeting.place is not None:
+            g.add((meeting.iri, SCHEMA.location, meeting.place))
+        if meeting.when is not None:
+            g.add((meeting.iri, DCTERMS.date, meeting.when))
+        for participant in meeting.participants:
+            g.add((meeting.iri, OSCE.participant, participant))
+        if meeting.meeting_type is not None:
+            g.add((meeting.iri, OSCE.meetingType, meeting.meeting_type))
+        g.add((subject, SCHEMA.mentions, meeting.iri))
+    _annotations(g, ex, iris, source)
+    _provenance(g, ex, iris, info, subject, source, name)
+    return DocumentGraph(doc.doc_id, name, g)
+
+
+def _place(g: Graph, place: PlaceRef) -> None:
+    g.add((place.iri, RDF.type, SCHEMA.Place))
+    g.add((place.iri, SKOS.prefLabel, Literal(place.name, lang="en")))
+    if place.state is not None:
+        g.add((place.iri, OSCE.locatedIn, place.state))
+    if place.city is not None:
+        g.add((place.iri, OSCE.geonamesId, Literal(place.city.geonames_id)))
+        g.add((place.iri, SKOS.exactMatch, URIRef(f"https://sws.geonames.org/{place.city.geonames_id}/")))
+        g.add((place.iri, SCHEMA.latitude, Literal(str(place.city.latitude), datatype=XSD.decimal)))
+        g.add((place.iri, SCHEMA.longitude, Literal(str(place.city.longitude), datatype=XSD.decimal)))
+
+
+def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
+    text = ex.document.text
+    for mention in ex.mentions:
+        ann = iris.mention(ex.document.doc_id, mention.start, mention.end)
+        target = URIRef(f"{ann}#target")
+        quote = URIRef(f"{ann}#quote")
+        position = URIRef(f"{ann}#position")
+        g.add((ann, RDF.type, OA.Annotation))
+        g.add((ann, OA.motivatedBy, OA.identifying))
+        g.add((ann, OA.hasBody, mention.entity))
+        g.add((ann, OA.hasTarget, target))
+        g.add((target, RDF.type, OA.SpecificResource))
+        g.add((target, OA.hasSource, source))
+        g.add((target, OA.hasSelector, quote))
+        g.add((target, OA.hasSelector, position))
+        g.add((quote, RDF.type, OA.TextQuoteSelector))
+        g.add((quote, OA.exact, Literal(mention.exact)))
+        g.add((quote, OA.prefix, Literal(text[max(0, mention.start - QUOTE_CONTEXT) : mention.start])))
+        g.add((quote, OA.suffix, Literal(text[mention.end : mention.end + QUOTE_CONTEXT])))
+        g.add((position, RDF.type, OA.TextPositionSelector))
+        g.add((position, OA.start, Literal(mention.start, datatype=XSD.nonNegativeInteger)))
+        g.add((position, OA.end, Literal(mention.end, datatype=XSD.nonNegativeInteger)))
+
+
+def _provenance(
+    g: Graph, ex: Extraction, iris: Iris, info: BuildInfo, subject: URIRef, source: URIRef,
+    name: URIRef,
+) -> None:
+    doc = ex.document
+    activity = iris.build(info.build_id)
+    software = iris.software(__version__)
+    started = Literal(info.started.isoformat(), datatype=XSD.dateTime)
+    g.add((source, RDF.type, OSCE.SourceDocument))
+    g.add((source, DCTERMS.source, Literal(info.source_label.get(doc.doc_id, str(doc.path)))))
+    g.add((source, OSCE.sha256, Literal(doc.sha256)))
+    g.add((source, OSCE.layout, Literal(doc.layout)))
+    g.add((source, DCTERMS.format, Literal("text/plain")))
+    g.add((subject, PROV.wasDerivedFrom, source))
+    g.add((name, RDF.type, PROV.Entity))
+    g.add((name, PROV.wasDerivedFrom, source))
+    g.add((name, PROV.wasGeneratedBy, activity))
+    g.add((name, PROV.generatedAtTime, started))
+    g.add((activity, RDF.type, PROV.Activity))
+    g.add((activity, PROV.startedAtTime, started))
+    g.add((activity, PROV.wasAssociatedWith, software))
+    g.add((software, RDF.type, PROV.SoftwareAgent))
+    g.add((software, SKOS.prefLabel, Literal(f"osce-kg {__version__}")))
+    g.add((software, OWL.versionInfo, Literal(__version__)))

@@ -1,0 +1,104 @@
+"""Lookup tables of names, built once from the reference graph and the ontology."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rdflib import Graph, URIRef
+
+from kg_builder.iris import Iris
+from kg_builder.namespaces import ORG, OSCE, RDF, RDFS, SKOS
+from kg_builder.reference import FIELDS_OF_WORK, MEETING_TYPES, concept_by_label
+
+UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
+UP = f"[{UPPER}]"
+
+
+def alternation(labels: Iterable[str]) -> str:
+    """A regex alternative of ``labels``, longest first, so the longest name wins."""
+    ordered = sorted(set(labels), key=lambda label: (-len(label), label))
+    return "|".join(re.escape(label) for label in ordered) or r"(?!x)x"
+
+
+def bounded(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+
+
+@dataclass
+class Gazetteer:
+    states: dict[str, URIRef]
+    adjectives: dict[str, URIRef]
+    structures: dict[str, URIRef]
+    roles: dict[str, URIRef]
+    conflicts: dict[str, URIRef]
+    fields_of_work: dict[str, URIRef]
+    meeting_types: dict[str, URIRef]
+    labels: dict[URIRef, str]
+    iso2: dict[URIRef, str]
+    state_by_iso2: dict[str, URIRef]
+    osce: URIRef
+
+    def __post_init__(self) -> None:
+        self.state_re = bounded(alternation([*self.states, *self.adjectives]))
+        self.state_name_re = alternation(self.states)
+        self.state_adjective_re = alternation(self.adjectives)
+        self.structure_re = bounded(alternation(self.structures))
+        self.role_re = alternation(self.roles)
+        self.conflict_re = bounded(alternation(self.conflicts))
+
+    def state(self, name: str) -> URIRef | None:
+        return self.states.get(name) or self.adjectives.get(name)
+
+    def structure(self, name: str) -> URIRef | None:
+        found = self.structures.get(name)
+        if found is None:
+            folded = name.casefold()
+            found = next((v for k, v in self.structures.items() if k.casefold() == folded), None)
+        return found
+
+    def label(self, iri: URIRef) -> str:
+        return self.labels.get(iri) or str(iri).rsplit("/", 1)[-1]
+
+
+def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
+    def subclasses(cls: URIRef) -> set[URIRef]:
+        return {URIRef(str(c)) for c in ontology.transitive_subjects(RDFS.subClassOf, cls)}
+
+    def instances(classes: set[URIRef]) -> set[URIRef]:
+        return {URIRef(str(s)) for c in classes for s in reference.subjects(RDF.type, c)}
+
+    def names(subjects: set[URIRef], *props: URIRef) -> dict[str, URIRef]:
+        table: dict[str, URIRef] = {}
+        for subject in sorted(subjects):
+            for prop in props:
+                for label in reference.objects(subject, prop):
+                    table.setdefault(str(label), subject)
+        return table
+
+    states = instances(subclasses(OSCE.State))
+    structures = instances(subclasses(OSCE.Structure) | {ORG.FormalOrganization})
+    structures.discard(iris.relative("org/osce"))
+    structure_names = names(structures, SKOS.prefLabel, SKOS.altLabel)
+    for label, iri in list(structure_names.items()):
+        if not label.startswith("OSCE") and len(label) > 4:
+            structure_names.setdefault(f"OSCE {label}", iri)
+    labels = {
+        URIRef(str(s)): str(o)
+        for s, o in reference.subject_objects(SKOS.prefLabel)
+    }
+    iso2 = {URIRef(str(s)): str(o) for s, o in reference.subject_objects(OSCE.iso3166Alpha2)}
+    return Gazetteer(
+        states=names(states, SKOS.prefLabel, SKOS.altLabel),
+        adjectives=names(states, OSCE.adjective),
+        structures=structure_names,
+        roles=names(instances({ORG.Role}), SKOS.prefLabel, SKOS.altLabel),
+        conflicts=names(instances(subclasses(OSCE.Conflict)), SKOS.prefLabel, SKOS.altLabel),
+        fields_of_work=concept_by_label(reference, iris, FIELDS_OF_WORK),
+        meeting_types=concept_by_label(reference, iris, MEETING_TYPES),
+        labels=labels,
+        iso2=iso2,
+        state_by_iso2={code: state for state, code in iso2.items()},
+        osce=iris.relative("org/osce"),
+    )

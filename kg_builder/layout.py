@@ -1,0 +1,67 @@
+"""Where a published build lives on disk, shared by the builder and the server.
+
+An output directory holds every release and a ``current`` symlink to the one being served::
+
+    build/
+      current -> releases/20261128T174000Z-1a2b3c
+      releases/<id>/store/             pyoxigraph (RocksDB) store, all named graphs
+      releases/<id>/dumps/osce-kg.ttl  asserted + inferred triples of every graph, merged
+      releases/<id>/dumps/osce-kg.nq   every named graph, as N-Quads
+      releases/<id>/report.ttl         the build report (also report.json)
+
+The symlink is replaced with one atomic ``rename``, so a reader sees the old release or the new
+one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+CURRENT = "current"
+RELEASES = "releases"
+STORE = "store"
+DUMPS = "dumps"
+TURTLE_DUMP = "osce-kg.ttl"
+NQUADS_DUMP = "osce-kg.nq"
+REPORT_TTL = "report.ttl"
+REPORT_JSON = "report.json"
+
+
+@dataclass(frozen=True)
+class Release:
+    """The files of one published build."""
+
+    root: Path
+
+    @property
+    def store(self) -> Path:
+        return self.root / STORE
+
+    @property
+    def dumps(self) -> Path:
+        return self.root / DUMPS
+
+    @property
+    def turtle_dump(self) -> Path:
+        return self.dumps / TURTLE_DUMP
+
+    @property
+    def nquads_dump(self) -> Path:
+        return self.dumps / NQUADS_DUMP
+
+    @property
+    def report_ttl(self) -> Path:
+        return self.root / REPORT_TTL
+
+    @property
+    def report_json(self) -> Path:
+        return self.root / REPORT_JSON
+
+
+def current_release(out_dir: Path) -> Release | None:
+    """The release ``out_dir/current`` points to, or None when nothing was published yet."""
+    link = out_dir / CURRENT
+    if not link.exists():
+        return None
+    return Release(link.resolve())

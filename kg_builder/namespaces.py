@@ -1,0 +1,91 @@
+"""Namespaces of the project. GENERATED from ontology/osce.ttl by
+``python -m kg_builder.gen_namespaces``; do not edit by hand."""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import (
+    DCTERMS,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SH,
+    SKOS,
+    TIME,
+    XSD,
+    DefinedNamespace,
+)
+
+OA = Namespace("http://www.w3.org/ns/oa#")
+SCHEMA = SDO
+
+__all__ = [
+    "DCTERMS",
+    "OA",
+    "ORG",
+    "OSCE",
+    "OWL",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SCHEMA",
+    "SH",
+    "SKOS",
+    "TIME",
+    "XSD",
+]
+
+
+class OSCE(DefinedNamespace):
+    """Terms of the OSCE ontology."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/osce-kg/ontology#")
+
+    Agreement: URIRef
+    AsianPartnerForCooperation: URIRef
+    Chairpersonship: URIRef
+    Conflict: URIRef
+    DecisionMakingBody: URIRef
+    FieldOperation: URIRef
+    Institution: URIRef
+    MediterraneanPartnerForCooperation: URIRef
+    Meeting: URIRef
+    NegotiationFormat: URIRef
+    NewsItem: URIRef
+    ParliamentaryAssembly: URIRef
+    ParticipatingState: URIRef
+    PartnerForCooperation: URIRef
+    PressRelease: URIRef
+    Secretariat: URIRef
+    SecretariatUnit: URIRef
+    SourceDocument: URIRef
+    State: URIRef
+    Statement: URIRef
+    Structure: URIRef
+    adjective: URIRef
+    attestedOn: URIRef
+    concerns: URIRef
+    fieldOfWork: URIRef
+    geonamesId: URIRef
+    heldBy: URIRef
+    holdsChairpersonship: URIRef
+    iso3166Alpha2: URIRef
+    iso3166Alpha3: URIRef
+    issued: URIRef
+    issuedBy: URIRef
+    layout: URIRef
+    locatedIn: URIRef
+    mediatedBy: URIRef
+    meetingType: URIRef
+    mentionedIn: URIRef
+    participant: URIRef
+    party: URIRef
+    partyTo: URIRef
+    place: URIRef
+    postOf: URIRef
+    refersTo: URIRef
+    sha256: URIRef
+    typeLabel: URIRef
+    year: URIRef

@@ -1,0 +1,344 @@
+"""Parse stage: a source file becomes a ``Document`` — layout, site menu, metadata, text regions.
+
+Four osce.org layouts are recognised (see ``../shared/devset/README.md``):
+
+* ``full``: the site menu, a type label, the title, the metadata block (``- Date:`` …), the body;
+* ``title_dateline``: the title, then a body that opens with ``CITY, D Month YYYY - …``;
+* ``newsroom``: ``Newsroom``, title, header date line, photo caption, dateline body;
+* ``news_item``: ``News``, title, ``Publishing date: D Month YYYY``, body.
+
+The menu and the metadata block are never searched for mentions: the menu feeds reference data,
+the metadata the document's own record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from kg_builder.errors import ParseError, SourceError
+from kg_builder.iris import slugify
+
+MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+DAY_MONTH_YEAR = rf"\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}"
+DATELINE = re.compile(
+    rf"^(?P<city>[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ])"
+    rf"(?:,\s*(?P<country>[A-Z][^,\d]*?))?,?\s+(?P<date>{DAY_MONTH_YEAR})\s*[-–—]\s*"
+)
+PLACE_VALUE = re.compile(r"^(?P<city>[^,]+?)(?:,\s*(?P<country>.+))?$")
+META_KEYS = {"Date": "date", "Place": "place", "Source": "source", "Fields of work": "fields"}
+TYPE_LABELS = ("Press release", "Statement", "Press communiqué", "News item", "Joint statement")
+NEWSROOM_HEADER = re.compile(rf"^(?P<city>[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*)\s+(?P<date>{DAY_MONTH_YEAR})$")
+PUBLISHING_DATE = re.compile(rf"^Publishing date:\s*(?P<date>{DAY_MONTH_YEAR})\s*$")
+MAX_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class Region:
+    """A searchable stretch of the document text, at ``start`` in the source text."""
+
+    kind: str  # "title", "caption" or "body"
+    start: int
+    text: str
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+@dataclass(frozen=True)
+class Dateline:
+    city: str
+    country: str | None
+    date: date
+    start: int
+    end: int  # end of the dateline prefix, body text follows
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The press-release block of a full-layout page."""
+
+    date: date | None = None
+    place_city: str | None = None
+    place_country: str | None = None
+    source: str | None = None
+    fields_of_work: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """The site menu, as ``section heading -> items`` in page order."""
+
+    sections: dict[str, tuple[str, ...]]
+
+    def items(self, heading: str) -> tuple[str, ...]:
+        return self.sections.get(heading, ())
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    path: Path
+    sha256: str
+    text: str
+    layout: str
+    title: str | None
+    type_label: str | None
+    metadata: Metadata
+    menu: NavMenu | None
+    dateline: Dateline | None
+    publishing_date: date | None
+    regions: tuple[Region, ...] = field(default_factory=tuple)
+
+    @property
+    def date(self) -> date | None:
+        """The document date, from the metadata, the dateline or 'Publishing date:', in that order."""
+        if self.metadata.date:
+            return self.metadata.date
+        if self.dateline:
+            return self.dateline.date
+        return self.publishing_date
+
+    @property
+    def date_source(self) -> str | None:
+        if self.metadata.date:
+            return "metadata"
+        if self.dateline:
+            return "dateline"
+        return "publishing date" if self.publishing_date else None
+
+
+def parse_date(text: str) -> date:
+    return datetime.strptime(" ".join(text.split()), "%d %B %Y").date()
+
+
+def read_source(path: Path) -> tuple[str, str]:
+    """The text of a source file and the SHA-256 of its bytes; a ``SourceError`` if unusable."""
+    if not path.exists():
+        raise SourceError("no such file", subject=str(path), hint="check the path")
+    if path.is_dir():
+        raise SourceError("is a directory, not a document", subject=str(path))
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise SourceError(
+            f"file is {size} bytes, more than the {MAX_BYTES}-byte limit for one page",
+            subject=str(path),
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", subject=str(path)) from exc
+    if not data.strip():
+        raise SourceError("empty document", subject=str(path), hint="the file has no text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not UTF-8 text (byte {exc.start})", subject=str(path), hint="save the page as UTF-8"
+        ) from exc
+    return text.replace("\r\n", "\n"), hashlib.sha256(data).hexdigest()
+
+
+def parse(path: Path) -> Document:
+    """Read and parse one source document."""
+    text, digest = read_source(path)
+    lines = text.split("\n")
+    offsets = _line_offsets(lines)
+    for layout_parser in (_parse_full, _parse_newsroom, _parse_news_item, _parse_title_dateline):
+        parsed = layout_parser(path, text, lines, offsets)
+        if parsed is not None:
+            layout, title, type_label, metadata, menu, body_line, pub_date, caption = parsed
+            return _document(
+                path, digest, text, lines, offsets, layout, title, type_label, metadata, menu,
+                body_line, pub_date, caption,
+            )
+    raise ParseError(
+        "not a recognisable OSCE page",
+        subject=str(path),
+        hint="expected the site menu with a press-release block, a 'Newsroom' or 'News' header, "
+        "or a title followed by a dateline such as 'VIENNA, 4 December 2014 - …'",
+    )
+
+
+_Parsed = tuple[
+    str, str | None, str | None, Metadata, NavMenu | None, int, date | None, int | None
+]
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    offsets, pos = [], 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    return offsets
+
+
+def _document(
+    path: Path,
+    digest: str,
+    text: str,
+    lines: list[str],
+    offsets: list[int],
+    layout: str,
+    title: str | None,
+    type_label: str | None,
+    metadata: Metadata,
+    menu: NavMenu | None,
+    body_line: int,
+    publishing_date: date | None,
+    caption_line: int | None,
+) -> Document:
+    regions: list[Region] = []
+    if title is not None:
+        title_line = lines.index(title)
+        regions.append(Region("title", offsets[title_line], title))
+    if caption_line is not None:
+        regions.append(Region("caption", offsets[caption_line], lines[caption_line]))
+    body_text = "\n".join(lines[body_line:]).rstrip()
+    body_start = offsets[body_line] if body_line < len(offsets) else len(text)
+    if not body_text.strip():
+        raise ParseError("the page has no body text", subject=str(path))
+    regions.append(Region("body", body_start, body_text))
+    dateline = None
+    match = DATELINE.match(body_text)
+    if match:
+        try:
+            when = parse_date(match["date"])
+        except ValueError:
+            when = None
+        if when is not None:
+            dateline = Dateline(
+                city=match["city"].strip(),
+                country=match["country"].strip() if match["country"] else None,
+                date=when,
+                start=body_start,
+                end=body_start + match.end(),
+            )
+    return Document(
+        doc_id=slugify(path.stem),
+        path=path,
+        sha256=digest,
+        text=text,
+        layout=layout,
+        title=title,
+        type_label=type_label,
+        metadata=metadata,
+        menu=menu,
+        dateline=dateline,
+        publishing_date=publishing_date,
+        regions=tuple(regions),
+    )
+
+
+def _parse_full(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
+    """The current osce.org rendering: menu, type label, title, metadata block, body."""
+    date_key = next((i for i, line in enumerate(lines) if line.strip() == "- Date:"), None)
+    if date_key is None:
+        return None
+    # The type label is the last line before the metadata block that is not a menu line; the
+    # title sits between it and '- Date:' (a page without title has the label right above).
+    above = lines[date_key - 1].strip() if date_key >= 1 else ""
+    if above in TYPE_LABELS:
+        type_label, title, menu_end = above, None, date_key - 1
+    else:
+        label = lines[date_key - 2].strip() if date_key >= 2 else ""
+        type_label = label if label and not label.startswith("-") else None
+        title = above or None
+        if title is not None and title.startswith("- "):
+            title = None
+        menu_end = date_key - 2 if type_label else date_key - 1
+    menu = _parse_menu(lines[:menu_end]) if menu_end > 0 else None
+    metadata, body_line = _parse_metadata(path, lines, date_key)
+    return ("full", title, type_label, metadata, menu, body_line, None, None)
+
+
+def _parse_menu(lines: list[str]) -> NavMenu:
+    """Menu sections open with a ``-`` line followed by the heading; items are ``- item``."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    expect_heading = False
+    for raw in lines:
+        line = raw.strip()
+        if line == "-":
+            expect_heading = True
+        elif expect_heading:
+            current = sections.setdefault(line, [])
+            expect_heading = False
+        elif line.startswith("- ") and current is not None:
+            current.append(line[2:].strip())
+    return NavMenu({heading: tuple(items) for heading, items in sections.items()})
+
+
+def _parse_metadata(path: Path, lines: list[str], start: int) -> tuple[Metadata, int]:
+    values: dict[str, list[str]] = {}
+    key: str | None = None
+    index = start
+    while index < len(lines) and lines[index].startswith("- "):
+        item = lines[index][2:].strip()
+        if item.endswith(":") and item[:-1] in META_KEYS:
+            key = META_KEYS[item[:-1]]
+            values.setdefault(key, [])
+        elif key is not None:
+            values[key].append(item)
+        index += 1
+    when = None
+    if values.get("date"):
+        try:
+            when = parse_date(values["date"][0])
+        except ValueError as exc:
+            raise ParseError(
+                f"metadata Date {values['date'][0]!r} is not a date like '4 December 2014'",
+                subject=str(path),
+            ) from exc
+    city = country = None
+    if values.get("place"):
+        match = PLACE_VALUE.match(values["place"][0])
+        if match:
+            city, country = match["city"].strip(), match["country"]
+    source = values["source"][0] if values.get("source") else None
+    metadata = Metadata(
+        date=when,
+        place_city=city,
+        place_country=country.strip() if country else None,
+        source=source,
+        fields_of_work=tuple(values.get("fields", ())),
+    )
+    return metadata, index
+
+
+def _parse_newsroom(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
+    if not lines or lines[0].strip() != "Newsroom" or len(lines) < 4:
+        return None
+    title = lines[1].strip() or None
+    header = 2 if NEWSROOM_HEADER.match(lines[2].strip()) else None
+    index = 3 if header is not None else 2
+    caption = None
+    if index < len(lines) and lines[index].rstrip().endswith("Photo details"):
+        caption, index = index, index + 1
+    return ("newsroom", title, "Newsroom", Metadata(), None, index, None, caption)
+
+
+def _parse_news_item(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
+    if not lines or lines[0].strip() != "News" or len(lines) < 3:
+        return None
+    title = lines[1].strip() or None
+    index, published = 2, None
+    match = PUBLISHING_DATE.match(lines[2].strip())
+    if match:
+        published, index = parse_date(match["date"]), 3
+    return ("news_item", title, "News", Metadata(), None, index, published, None)
+
+
+def _parse_title_dateline(
+    path: Path, text: str, lines: list[str], offsets: list[int]
+) -> _Parsed | None:
+    if len(lines) < 2 or not DATELINE.match(lines[1]):
+        return None
+    title = lines[0].strip() or None
+    return ("title_dateline", title, None, Metadata(), None, 1, None, None)

@@ -1,0 +1,42 @@
+"""Competency questions: each ``tests/competency/*.rq`` against the graph built from the seed,
+compared with the ``.expected`` answer beside it (one row a line, values tab-separated, in
+the query's order; ``true``/``false`` for ASK)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+QUERIES = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+
+
+def answer(store: ox.Store, query: str) -> list[str]:
+    result = store.query(query, use_default_graph_as_union=True)
+    if isinstance(result, ox.QueryBoolean):
+        return [str(bool(result)).lower()]
+    assert isinstance(result, ox.QuerySolutions)
+    return ["\t".join("" if v is None else v.value for v in row) for row in result]
+
+
+def test_there_are_competency_questions() -> None:
+    assert len(QUERIES) >= 14
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
+def test_competency_question(seed_store: ox.Store, query: Path) -> None:
+    expected = query.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
+    assert answer(seed_store, query.read_text(encoding="utf-8")) == expected
+
+
+def test_participating_states_are_the_57_of_the_reference_table(seed_store: ox.Store) -> None:
+    table = Path(__file__).parent.parent / "data" / "reference" / "states.tsv"
+    names = sorted(
+        line.split("\t")[0]
+        for line in table.read_text(encoding="utf-8").splitlines()[1:]
+        if line.split("\t")[1] == "participating"
+    )
+    query = (Path(__file__).parent / "competency" / "01-participating-states.rq").read_text()
+    assert len(names) == 57
+    assert answer(seed_store, query) == names
