@@ -114,9 +114,17 @@ def _place(g: Graph, place: PlaceRef) -> None:
         g.add((place.iri, OSCE.locatedIn, place.state))
     if place.city is not None:
         g.add((place.iri, OSCE.geonamesId, Literal(place.city.geonames_id)))
-        g.add((place.iri, SKOS.exactMatch, URIRef(f"https://sws.geonames.org/{place.city.geonames_id}/")))
+        g.add(
+            (
+                place.iri,
+                SKOS.exactMatch,
+                URIRef(f"https://sws.geonames.org/{place.city.geonames_id}/"),
+            )
+        )
         g.add((place.iri, SCHEMA.latitude, Literal(str(place.city.latitude), datatype=XSD.decimal)))
-        g.add((place.iri, SCHEMA.longitude, Literal(str(place.city.longitude), datatype=XSD.decimal)))
+        g.add(
+            (place.iri, SCHEMA.longitude, Literal(str(place.city.longitude), datatype=XSD.decimal))
+        )
 
 
 def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
@@ -136,7 +144,9 @@ def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
         g.add((target, OA.hasSelector, position))
         g.add((quote, RDF.type, OA.TextQuoteSelector))
         g.add((quote, OA.exact, Literal(mention.exact)))
-        g.add((quote, OA.prefix, Literal(text[max(0, mention.start - QUOTE_CONTEXT) : mention.start])))
+        g.add(
+            (quote, OA.prefix, Literal(text[max(0, mention.start - QUOTE_CONTEXT) : mention.start]))
+        )
         g.add((quote, OA.suffix, Literal(text[mention.end : mention.end + QUOTE_CONTEXT])))
         g.add((position, RDF.type, OA.TextPositionSelector))
         g.add((position, OA.start, Literal(mention.start, datatype=XSD.nonNegativeInteger)))
@@ -144,7 +154,12 @@ def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
 
 
 def _provenance(
-    g: Graph, ex: Extraction, iris: Iris, info: BuildInfo, subject: URIRef, source: URIRef,
+    g: Graph,
+    ex: Extraction,
+    iris: Iris,
+    info: BuildInfo,
+    subject: URIRef,
+    source: URIRef,
     name: URIRef,
 ) -> None:
     doc = ex.document

@@ -23,12 +23,42 @@ DEFAULT = {s.name: s.default for s in SETTINGS}
     "2 usage, configuration or input error, 3 internal error.",
 )
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out-dir", type=click.Path(path_type=Path), default=DEFAULT["out_dir"], show_default=True, help=HELP["out_dir"])
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT["out_dir"],
+    show_default=True,
+    help=HELP["out_dir"],
+)
 @click.option("--base-iri", default=DEFAULT["base_iri"], show_default=True, help=HELP["base_iri"])
-@click.option("--reference-dir", type=click.Path(path_type=Path), default=DEFAULT["reference_dir"], show_default=True, help=HELP["reference_dir"])
-@click.option("--ontology", type=click.Path(path_type=Path), default=DEFAULT["ontology"], show_default=True, help=HELP["ontology"])
-@click.option("--shapes", type=click.Path(path_type=Path), default=DEFAULT["shapes"], show_default=True, help=HELP["shapes"])
-@click.option("--keep-releases", type=click.IntRange(min=1), default=int(DEFAULT["keep_releases"]), show_default=True, help=HELP["keep_releases"])
+@click.option(
+    "--reference-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT["reference_dir"],
+    show_default=True,
+    help=HELP["reference_dir"],
+)
+@click.option(
+    "--ontology",
+    type=click.Path(path_type=Path),
+    default=DEFAULT["ontology"],
+    show_default=True,
+    help=HELP["ontology"],
+)
+@click.option(
+    "--shapes",
+    type=click.Path(path_type=Path),
+    default=DEFAULT["shapes"],
+    show_default=True,
+    help=HELP["shapes"],
+)
+@click.option(
+    "--keep-releases",
+    type=click.IntRange(min=1),
+    default=int(DEFAULT["keep_releases"]),
+    show_default=True,
+    help=HELP["keep_releases"],
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(__version__, prog_name="kg-build")
@@ -69,8 +99,11 @@ def main(
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"kg-build: internal error: {type(exc).__name__}: {exc} — rerun with --debug "
-                   "and report it", err=True)
+        click.echo(
+            f"kg-build: internal error: {type(exc).__name__}: {exc} — rerun with --debug "
+            "and report it",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)
     report = result.report
     if not quiet:

@@ -52,6 +52,10 @@ class InconsistentGraph(KgError):
     exit_code = EXIT_INVALID
 
 
+class BuildLocked(KgError):
+    """Another build is writing to the same output directory."""
+
+
 class PublishError(KgError):
     """The store or dumps could not be written."""
 

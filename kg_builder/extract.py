@@ -22,8 +22,6 @@ from kg_builder.iris import Iris, slugify
 from kg_builder.namespaces import OSCE, XSD
 from kg_builder.parse import MONTHS, Document, Region
 
-NAME = rf"{UP}[\w'’-]+(?: (?:{UP}\.|{UP}[\w'’-]+)){{1,3}}"
-COMPLEMENT = rf"(?: for {UP}\w+(?: (?:and )?{UP}\w+)*)?"
 MONTH_NUMBER = {m: n for n, m in enumerate(MONTHS.split("|"), 1)}
 GENERIC_FIRST_WORDS = {"Joint", "This", "The", "That", "Our", "A", "New", "Final", "Draft"}
 AGREEMENT_HEADS = (
@@ -146,7 +144,9 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     return out
 
 
-def _mention(out: Extraction, spans: _Spans, entity: URIRef, kind: str, start: int, end: int) -> None:
+def _mention(
+    out: Extraction, spans: _Spans, entity: URIRef, kind: str, start: int, end: int
+) -> None:
     spans.take(start, end)
     out.mentions.append(Mention(entity, kind, start, end, out.document.text[start:end]))
 
@@ -176,12 +176,12 @@ def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: _Spans)
         if state is not None and offset >= 0:
             _mention(out, spans, state, "state", offset, offset + len(dateline.country))
     if dateline is not None and out.place is not None:
-        _mention(out, spans, out.place.iri, "place", dateline.start, dateline.start + len(dateline.city))
+        _mention(
+            out, spans, out.place.iri, "place", dateline.start, dateline.start + len(dateline.city)
+        )
 
 
-def _place(
-    out: Extraction, gaz: Gazetteer, iris: Iris, name: str, country: str | None
-) -> PlaceRef:
+def _place(out: Extraction, gaz: Gazetteer, iris: Iris, name: str, country: str | None) -> PlaceRef:
     state = gaz.state(country) if country else None
     code = gaz.iso2.get(state) if state is not None else None
     city = places.resolve(name, code)
@@ -199,7 +199,11 @@ def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) 
     for match in gaz.structure_re.finditer(region.text):
         label = match.group(0)
         rest = region.text[match.end() : match.end() + 12]
-        if label == "Secretary General" and rest.startswith(" of ") and not rest.startswith(" of the OSCE"):
+        if (
+            label == "Secretary General"
+            and rest.startswith(" of ")
+            and not rest.startswith(" of the OSCE")
+        ):
             continue  # the Secretary General of another organisation
         start = region.start + match.start()
         if spans.free(start, start + len(label)):
@@ -253,22 +257,10 @@ def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -
 
 
 def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
-    of_names = f"{gaz.state_name_re}|{'|'.join(re.escape(s) for s in sorted(gaz.structures, key=len, reverse=True))}"
-    patterns = (
-        re.compile(
-            rf"(?<!\w)(?P<role>{gaz.role_re})(?P<compl>{COMPLEMENT}) of (?:the )?"
-            rf"(?P<of>{of_names}),? (?P<name>{NAME})"
-        ),
-        re.compile(
-            rf"(?<!\w)(?P<of>{gaz.state_adjective_re}) (?P<role>{gaz.role_re})(?P<compl>{COMPLEMENT}),? "
-            rf"(?P<name>{NAME})"
-        ),
-        re.compile(
-            rf"(?P<name>{NAME}), (?:the )?(?P<role>{gaz.role_re})(?P<compl>{COMPLEMENT}) of (?:the )?"
-            rf"(?P<of>{of_names})(?!\w)"
-        ),
-    )
-    for pattern in patterns:
+    """Persons named with their post: "Foreign Minister of the Russian Federation Sergey
+    Lavrov", "Austrian Foreign Minister Karin Kneissl", "Thomas Greminger, the Secretary
+    General of the OSCE"."""
+    for pattern in gaz.person_res:
         for match in pattern.finditer(region.text):
             name_start = region.start + match.start("name")
             name_end = region.start + match.end("name")
@@ -302,8 +294,12 @@ def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans:
             of_start = region.start + match.start("of")
             if spans.free(of_start, of_start + len(of_label)):
                 _mention(
-                    out, spans, of_iri, "state" if state is not None else "structure",
-                    of_start, of_start + len(of_label),
+                    out,
+                    spans,
+                    of_iri,
+                    "state" if state is not None else "structure",
+                    of_start,
+                    of_start + len(of_label),
                 )
 
 
@@ -311,7 +307,7 @@ _TAKES_ARTICLE = re.compile(r"Federation|United|Republic|Holy See|Netherlands|Co
 
 
 def _with_article(name: str) -> str:
-    """"the Russian Federation", "the Minsk Group", but "France"."""
+    """ "the Russian Federation", "the Minsk Group", but "France"."""
     return f"the {name}" if _TAKES_ARTICLE.search(name) and not name.startswith("the ") else name
 
 
@@ -355,7 +351,8 @@ def _meetings(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans
     for match in _MEETING.finditer(region.text):
         participants = tuple(
             dict.fromkeys(
-                s for m in gaz.state_re.finditer(match["between"] or "")
+                s
+                for m in gaz.state_re.finditer(match["between"] or "")
                 if (s := gaz.state(m.group(0))) is not None
             )
         )
@@ -373,7 +370,11 @@ def _meetings(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans
 
 
 def _add_meeting(
-    out: Extraction, gaz: Gazetteer, iris: Iris, place: PlaceRef, when: Literal | None,
+    out: Extraction,
+    gaz: Gazetteer,
+    iris: Iris,
+    place: PlaceRef,
+    when: Literal | None,
     participants: tuple[URIRef, ...],
 ) -> None:
     same_place = [m for m in out.meetings.values() if m.place == place.iri]
@@ -382,6 +383,8 @@ def _add_meeting(
     who = " and ".join(gaz.label(p) for p in participants)
     year = str(when) if when is not None else out.document.doc_id
     key = "-".join([year, place.name, *(slugify(gaz.label(p)) for p in participants)])
-    label = f"Meeting{' of ' + who if who else ''} in {place.name}{', ' + str(when) if when else ''}"
+    label = (
+        f"Meeting{' of ' + who if who else ''} in {place.name}{', ' + str(when) if when else ''}"
+    )
     meeting = MeetingRef(iris.meeting(key), label, place.iri, when, participants, None)
     out.meetings[meeting.iri] = meeting

@@ -14,6 +14,10 @@ from kg_builder.reference import FIELDS_OF_WORK, MEETING_TYPES, concept_by_label
 
 UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 UP = f"[{UPPER}]"
+# A person's name: two to four capitalised words or initials ("Feridun H. Sinirlioğlu").
+NAME = rf"{UP}[\w'’-]+(?: (?:{UP}\.|{UP}[\w'’-]+)){{1,3}}"
+# What may follow a role: "State Secretary for European Affairs".
+COMPLEMENT = rf"(?: for {UP}\w+(?: (?:and )?{UP}\w+)*)?"
 
 
 def alternation(labels: Iterable[str]) -> str:
@@ -47,6 +51,13 @@ class Gazetteer:
         self.structure_re = bounded(alternation(self.structures))
         self.role_re = alternation(self.roles)
         self.conflict_re = bounded(alternation(self.conflicts))
+        of = f"{self.state_name_re}|{alternation(self.structures)}"
+        role = f"(?P<role>{self.role_re})(?P<compl>{COMPLEMENT})"
+        self.person_res = (
+            re.compile(rf"(?<!\w){role} of (?:the )?(?P<of>{of}),? (?P<name>{NAME})"),
+            re.compile(rf"(?<!\w)(?P<of>{self.state_adjective_re}) {role},? (?P<name>{NAME})"),
+            re.compile(rf"(?P<name>{NAME}), (?:the )?{role} of (?:the )?(?P<of>{of})(?!\w)"),
+        )
 
     def state(self, name: str) -> URIRef | None:
         return self.states.get(name) or self.adjectives.get(name)
@@ -84,10 +95,7 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
     for label, iri in list(structure_names.items()):
         if not label.startswith("OSCE") and len(label) > 4:
             structure_names.setdefault(f"OSCE {label}", iri)
-    labels = {
-        URIRef(str(s)): str(o)
-        for s, o in reference.subject_objects(SKOS.prefLabel)
-    }
+    labels = {URIRef(str(s)): str(o) for s, o in reference.subject_objects(SKOS.prefLabel)}
     iso2 = {URIRef(str(s)): str(o) for s, o in reference.subject_objects(OSCE.iso3166Alpha2)}
     return Gazetteer(
         states=names(states, SKOS.prefLabel, SKOS.altLabel),

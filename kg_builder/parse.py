@@ -22,9 +22,7 @@ from pathlib import Path
 from kg_builder.errors import ParseError, SourceError
 from kg_builder.iris import slugify
 
-MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 DAY_MONTH_YEAR = rf"\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}"
 DATELINE = re.compile(
     rf"^(?P<city>[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*[A-ZÀ-Þ])"
@@ -98,7 +96,7 @@ class Document:
 
     @property
     def date(self) -> date | None:
-        """The document date, from the metadata, the dateline or 'Publishing date:', in that order."""
+        """The document date: from the metadata, the dateline or 'Publishing date:', in turn."""
         if self.metadata.date:
             return self.metadata.date
         if self.dateline:
@@ -155,8 +153,19 @@ def parse(path: Path) -> Document:
         if parsed is not None:
             layout, title, type_label, metadata, menu, body_line, pub_date, caption = parsed
             return _document(
-                path, digest, text, lines, offsets, layout, title, type_label, metadata, menu,
-                body_line, pub_date, caption,
+                path,
+                digest,
+                text,
+                lines,
+                offsets,
+                layout,
+                title,
+                type_label,
+                metadata,
+                menu,
+                body_line,
+                pub_date,
+                caption,
             )
     raise ParseError(
         "not a recognisable OSCE page",
@@ -166,9 +175,7 @@ def parse(path: Path) -> Document:
     )
 
 
-_Parsed = tuple[
-    str, str | None, str | None, Metadata, NavMenu | None, int, date | None, int | None
-]
+_Parsed = tuple[str, str | None, str | None, Metadata, NavMenu | None, int, date | None, int | None]
 
 
 def _line_offsets(lines: list[str]) -> list[int]:
@@ -244,6 +251,8 @@ def _parse_full(path: Path, text: str, lines: list[str], offsets: list[int]) -> 
     # The type label is the last line before the metadata block that is not a menu line; the
     # title sits between it and '- Date:' (a page without title has the label right above).
     above = lines[date_key - 1].strip() if date_key >= 1 else ""
+    type_label: str | None
+    title: str | None
     if above in TYPE_LABELS:
         type_label, title, menu_end = above, None, date_key - 1
     else:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from rdflib.exceptions import ParserError
 from kg_builder import __version__
 from kg_builder.build import BuildInfo, DocumentGraph, build_document
 from kg_builder.config import BuildConfig
-from kg_builder.errors import ConfigError, KgError, SourceError, ValidationFailed
+from kg_builder.errors import BuildLocked, ConfigError, KgError, SourceError, ValidationFailed
 from kg_builder.extract import extract
 from kg_builder.gazetteer import build_gazetteer
 from kg_builder.iris import Iris
@@ -28,7 +29,7 @@ from kg_builder.publish import clean_partials, promote, stage_release
 from kg_builder.reason import reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
-from kg_builder.validate import load_shapes, validate
+from kg_builder.validate import SHACL_SPEC, load_shapes, validate
 
 SOURCE_SUFFIXES = (".txt",)
 MAX_LISTED_VIOLATIONS = 5
@@ -80,16 +81,46 @@ def run(
     """Build the graph from ``config.sources`` and publish it; raise ``KgError`` on bad input."""
     started = now or datetime.now(UTC)
     build_id = new_build_id(started)
-    report = BuildReport(build_id=build_id, started=started.isoformat())
+    attempt = _Attempt(BuildReport(build_id=build_id, started=started.isoformat()))
     config.out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        release = _run(config, started, build_id, report, progress)
-    except KgError as exc:
-        report.status = "failed"
-        report.error = str(exc)
-        _write_report(config.out_dir, report, None, Iris(config.base_iri) if _valid_base(config) else None)
+        with lock_out_dir(config.out_dir):
+            release = _run(config, started, build_id, attempt, progress)
+    except BuildLocked:
         raise
-    return BuildResult(release, report)
+    except KgError as exc:
+        attempt.report.status = "failed"
+        attempt.report.error = str(exc)
+        iris = Iris(config.base_iri) if _valid_base(config) else None
+        _write_report(config.out_dir, attempt.report, attempt.validation, iris)
+        raise
+    return BuildResult(release, attempt.report)
+
+
+@dataclass
+class _Attempt:
+    """What a build attempt has found so far, reported whether it succeeds or not."""
+
+    report: BuildReport
+    validation: Graph | None = None
+
+
+@contextmanager
+def lock_out_dir(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out_dir`` so two builds never write it at once."""
+    with (out_dir / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise BuildLocked(
+                "another kg-build is writing to this output directory",
+                subject=str(out_dir),
+                hint="wait for it to finish, or use another --out-dir",
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _valid_base(config: BuildConfig) -> bool:
@@ -113,12 +144,15 @@ def _run(
     config: BuildConfig,
     started: datetime,
     build_id: str,
-    report: BuildReport,
+    attempt: _Attempt,
     progress: Callable[[str], None],
 ) -> Release:
+    report = attempt.report
     iris = Iris(config.base_iri)
     for leftover in clean_partials(config.out_dir):
-        report.warnings.append(f"removed a half-written release left by an interrupted build: {leftover}")
+        report.warnings.append(
+            f"removed a half-written release left by an interrupted build: {leftover}"
+        )
     ontology = load_ontology(config.ontology)
     shapes = load_shapes(config.shapes)
     files = collect_sources(config.sources)
@@ -147,7 +181,7 @@ def _run(
         report.warnings.extend(reference.warnings)
         gazetteer = build_gazetteer(reference.graph, ontology, iris)
 
-    info = BuildInfo(build_id, started, {d.doc_id: str(d.path) for d in documents})
+    info = BuildInfo(build_id, started, {d.doc_id: _display_path(d.path) for d in documents})
     doc_graphs: list[DocumentGraph] = []
     for doc, doc_report in zip(documents, report.documents, strict=True):
         progress(f"extract {doc.path}")
@@ -165,14 +199,16 @@ def _run(
     asserted.update({d.name: d.graph for d in doc_graphs})
     progress("validate")
     with _timed(report, "validate"):
-        outcome = validate(asserted, ontology, shapes)
+        labels = {iris.document_graph(d.doc_id): str(d.path) for d in documents}
+        labels[iris.reference_graph()] = f"reference data ({config.reference_dir})"
+        outcome = validate(asserted, ontology, shapes, labels)
     report.validation = [r.line() for r in outcome.results]
+    attempt.validation = outcome.report
     if outcome.violations:
         for doc_report in report.documents:
-            graph = str(iris.document_graph(doc_report.doc_id))
+            graph = f"(graph {iris.document_graph(doc_report.doc_id)})"
             doc_report.errors = [r.line() for r in outcome.violations if graph in r.graph]
             doc_report.status = "invalid" if doc_report.errors else doc_report.status
-        _write_report(config.out_dir, report, outcome.report, iris)
         listed = "\n  ".join(r.line() for r in outcome.violations[:MAX_LISTED_VIOLATIONS])
         more = len(outcome.violations) - MAX_LISTED_VIOLATIONS
         raise ValidationFailed(
@@ -180,15 +216,15 @@ def _run(
             + (f"\n  … and {more} more" if more > 0 else ""),
             subject="validation",
             hint=f"the full report is in {config.out_dir / 'report.ttl'}; "
-            "for reference, see https://www.w3.org/TR/shacl/#validation-report",
+            f"for reference, see {SHACL_SPEC}#validation-report",
         )
 
     progress("reason")
     with _timed(report, "reason"):
         union = Graph()
         union += ontology
-        for graph in asserted.values():
-            union += graph
+        for part in asserted.values():
+            union += part
         inference = reason(union)
 
     graphs: dict[URIRef, Graph] = {iris.ontology_graph(): ontology, **asserted}
@@ -215,7 +251,18 @@ def _run(
     return release
 
 
-def _write_report(out_dir: Path, report: BuildReport, validation: Graph | None, iris: Iris | None) -> None:
+def _display_path(path: Path) -> str:
+    """A source's path relative to the working directory when it lies below it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
+def _write_report(
+    out_dir: Path, report: BuildReport, validation: Graph | None, iris: Iris | None
+) -> None:
     """The report of the latest build attempt, failed or not, beside the releases."""
     write_atomic(out_dir / "report.json", report.to_json())
     if iris is not None:
@@ -223,4 +270,4 @@ def _write_report(out_dir: Path, report: BuildReport, validation: Graph | None, 
         write_atomic(out_dir / "report.ttl", graph.serialize(format="turtle"))
 
 
-__all__ = ["BuildResult", "collect_sources", "run", "__version__"]
+__all__ = ["BuildResult", "__version__", "collect_sources", "run"]

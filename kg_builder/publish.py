@@ -48,6 +48,8 @@ def stage_release(out_dir: Path, build_id: str, graphs: dict[URIRef, Graph]) -> 
     """Write the store and the dumps of a new release, not yet served."""
     root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
     release = Release(root)
+    if (out_dir / RELEASES / build_id).exists():
+        raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
     try:
         release.dumps.mkdir(parents=True)
         store = ox.Store(str(release.store))
@@ -58,6 +60,7 @@ def stage_release(out_dir: Path, build_id: str, graphs: dict[URIRef, Graph]) -> 
         store.optimize()
         store.dump(str(release.nquads_dump), ox.RdfFormat.N_QUADS)
         merged = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
         ox.serialize(merged, str(release.turtle_dump), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         del store
     except OSError as exc:

@@ -4,7 +4,8 @@ Only the triples the reasoner adds are returned; the pipeline keeps them in thei
 graph so that analysts can query the asserted facts alone or with the inferences. Triples that
 are not valid RDF (a literal as subject, which OWL-RL's datatype rules produce) are dropped.
 Reflexive ``x owl:sameAs x`` triples (rule eq-ref, one per resource) carry no information and
-would only duplicate query rows; they are not kept either. An inconsistency that the reasoner reports is an ``InconsistentGraph`` error naming it.
+would only duplicate query rows; they are not kept either. An inconsistency that the reasoner
+reports is an ``InconsistentGraph`` error naming it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def reason(asserted: Graph) -> Inference:
     for triple in asserted:
         closure.add(triple)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
-    errors = sorted(str(m) for node in closure.subjects(RDF.type, ERRNS.ErrorMessage)
-                    for m in closure.objects(node, ERRNS.error))
+    errors = sorted(
+        str(m)
+        for node in closure.subjects(RDF.type, ERRNS.ErrorMessage)
+        for m in closure.objects(node, ERRNS.error)
+    )
     if errors:
         raise InconsistentGraph(
             f"the OWL 2 RL reasoner found {len(errors)} inconsistenc"

@@ -104,7 +104,9 @@ def _read_tsv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
     return rows
 
 
-def build_reference(reference_dir: Path, menus: Iterable[tuple[URIRef, NavMenu]], iris: Iris) -> ReferenceData:
+def build_reference(
+    reference_dir: Path, menus: Iterable[tuple[URIRef, NavMenu]], iris: Iris
+) -> ReferenceData:
     """The reference graph from the curated files and the menus of the parsed pages."""
     graph = Graph()
     ref = ReferenceData(graph)
@@ -120,22 +122,26 @@ def build_reference(reference_dir: Path, menus: Iterable[tuple[URIRef, NavMenu]]
         graph.add((state, OSCE.iso3166Alpha3, Literal(row.iso3)))
         graph.add((state, SKOS.exactMatch, URIRef(WIKIDATA + row.wikidata)))
     names_path = reference_dir / "state-names.tsv"
-    for number, row in _read_tsv(names_path, ("state", "kind", "form")):
-        state_iri = by_name.get(row["state"])
+    for number, names_row in _read_tsv(names_path, ("state", "kind", "form")):
+        state_iri = by_name.get(names_row["state"])
         if state_iri is None:
-            raise ConfigError(f"line {number}: unknown state {row['state']!r}", subject=str(names_path))
-        prop = {"name": SKOS.altLabel, "adjective": OSCE.adjective}.get(row["kind"])
+            raise ConfigError(
+                f"line {number}: unknown state {names_row['state']!r}", subject=str(names_path)
+            )
+        prop = {"name": SKOS.altLabel, "adjective": OSCE.adjective}.get(names_row["kind"])
         if prop is None:
             raise ConfigError(
-                f"line {number}: kind {row['kind']!r} is not 'name' or 'adjective'",
+                f"line {number}: kind {names_row['kind']!r} is not 'name' or 'adjective'",
                 subject=str(names_path),
             )
-        graph.add((state_iri, prop, Literal(row["form"], lang="en")))
+        graph.add((state_iri, prop, Literal(names_row["form"], lang="en")))
     structures_path = reference_dir / "structures.ttl"
     try:
         graph.parse(structures_path, format="turtle", publicID=iris.base)
     except (ParserError, SyntaxError, FileNotFoundError) as exc:
-        raise ConfigError(f"cannot read curated reference data: {exc}", subject=str(structures_path)) from exc
+        raise ConfigError(
+            f"cannot read curated reference data: {exc}", subject=str(structures_path)
+        ) from exc
     reference_graph = iris.reference_graph()
     for path in (states_path, names_path, structures_path):
         graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
@@ -191,7 +197,9 @@ def _add_menu(ref: ReferenceData, menu: NavMenu, iris: Iris, states: dict[str, U
         if chair_year is not None:
             chair = iris.chairpersonship(chair_year)
             graph.add((chair, RDF.type, OSCE.Chairpersonship))
-            graph.add((chair, SKOS.prefLabel, Literal(f"OSCE Chairpersonship {chair_year}", lang="en")))
+            graph.add(
+                (chair, SKOS.prefLabel, Literal(f"OSCE Chairpersonship {chair_year}", lang="en"))
+            )
             graph.add((chair, OSCE.heldBy, state))
             graph.add((chair, OSCE.year, Literal(str(chair_year), datatype=XSD.gYear)))
             graph.add((chair, ORG.subOrganizationOf, osce_org))
@@ -221,4 +229,3 @@ def concept_by_label(graph: Graph, iris: Iris, scheme_slug: str) -> dict[str, UR
         for concept in graph.subjects(SKOS.inScheme, scheme)
         for label in graph.objects(concept, SKOS.prefLabel)
     }
-

@@ -13,6 +13,7 @@ from pathlib import Path
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
+from rdflib.term import Node
 
 from kg_builder.errors import ConfigError
 from kg_builder.namespaces import RDF, SH
@@ -22,7 +23,7 @@ SHACL_SPEC = "https://www.w3.org/TR/shacl/"
 
 @dataclass(frozen=True)
 class Result:
-    graph: str  # the named graph (document or reference) the focus node belongs to
+    graph: str  # the document (or the reference data) the focus node belongs to
     focus: str
     shape: str
     path: str
@@ -58,7 +59,14 @@ def load_shapes(directory: Path) -> Graph:
     return shapes
 
 
-def validate(graphs: dict[URIRef, Graph], ontology: Graph, shapes: Graph) -> ValidationOutcome:
+def validate(
+    graphs: dict[URIRef, Graph],
+    ontology: Graph,
+    shapes: Graph,
+    labels: dict[URIRef, str] | None = None,
+) -> ValidationOutcome:
+    """Validate the union of ``graphs``; ``labels`` name each graph in messages (a file path)."""
+    labels = labels or {}
     data = Graph()
     for graph in graphs.values():
         data += graph
@@ -73,12 +81,16 @@ def validate(graphs: dict[URIRef, Graph], ontology: Graph, shapes: Graph) -> Val
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(node, SH.focusNode)
-        owners = [str(name) for name, g in graphs.items() if (focus, None, None) in g]
+        owners = [
+            f"{labels[name]} (graph {name})" if name in labels else str(name)
+            for name, g in graphs.items()
+            if (focus, None, None) in g
+        ]
         results.append(
             Result(
                 graph=", ".join(owners) or "(no graph)",
                 focus=str(focus),
-                shape=str(report.value(node, SH.sourceShape)),
+                shape=_shape_name(shapes, report.value(node, SH.sourceShape)),
                 path=str(report.value(node, SH.resultPath) or ""),
                 severity=str(report.value(node, SH.resultSeverity)).rsplit("#", 1)[-1],
                 message=str(report.value(node, SH.resultMessage) or "does not conform"),
@@ -86,3 +98,11 @@ def validate(graphs: dict[URIRef, Graph], ontology: Graph, shapes: Graph) -> Val
         )
     results.sort(key=lambda r: (r.graph, r.focus, r.path, r.message))
     return ValidationOutcome(bool(conforms), tuple(results), report)
+
+
+def _shape_name(shapes: Graph, shape: Node | None) -> str:
+    """The node shape a result comes from; a property shape is a blank node inside one."""
+    if shape is None or isinstance(shape, URIRef):
+        return str(shape)
+    parent = next(shapes.subjects(SH.property, shape), None)
+    return str(parent) if isinstance(parent, URIRef) else str(shape)

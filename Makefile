@@ -1,0 +1,65 @@
+# osce-kg — the two commands: `make run` (install, build, serve) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+OUT    ?= build
+SOURCES ?= data/sources
+# Debian packages that tests use as independent tools (rapper checks the dumps).
+DEBIAN_PACKAGES := raptor2-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run build serve install install-test system-deps test check lint typecheck namespaces clean distclean
+
+run: install build serve
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+system-deps:
+	@command -v rapper >/dev/null 2>&1 || { \
+	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }
+
+build: install
+	$(BIN)/kg-build --out-dir $(OUT) $(SOURCES)
+
+serve: install
+	$(BIN)/kg-serve --out-dir $(OUT) --host $(HOST) --port $(PORT)
+
+test: install-test system-deps
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check kg_builder server tests
+	$(BIN)/ruff format --check kg_builder server tests
+
+typecheck: install-test
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+namespaces: install
+	$(BIN)/python -m kg_builder.gen_namespaces
+
+clean:
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,50 @@
+"""The osce-kg web server: a read-only SPARQL endpoint, the dumps, and a query page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from server import dumps, sparql, ui
+from server.errors import register_error_handlers
+from server.store import PublishedStore
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: its name, default and meaning."""
+
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting("KG_OUT_DIR", "build", "Output directory of kg-build; the server reads <dir>/current."),
+    Setting("SPARQL_MAX_QUERY_BYTES", 100_000, "Longest query accepted, in UTF-8 bytes (413)."),
+    Setting("SPARQL_TIMEOUT_SECONDS", 30, "Seconds a query may spend writing results (503 after)."),
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``FLASK_*`` environment variables, then ``config``."""
+    app = Flask(__name__)
+    app.config.from_mapping({s.name: s.default for s in SETTINGS})
+    app.config.from_prefixed_env()
+    if config is not None:
+        app.config.from_mapping(config)
+    app.config["KG_OUT_DIR"] = Path(app.config["KG_OUT_DIR"])
+    for name in ("SPARQL_MAX_QUERY_BYTES", "SPARQL_TIMEOUT_SECONDS"):
+        app.config[name] = int(app.config[name])
+    if app.config["MAX_CONTENT_LENGTH"] is None:  # refuse bodies no query could fill, unread
+        app.config["MAX_CONTENT_LENGTH"] = 3 * app.config["SPARQL_MAX_QUERY_BYTES"] + 4096
+    app.extensions["osce_kg_store"] = PublishedStore(app.config["KG_OUT_DIR"])
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(dumps.bp)
+    app.register_blueprint(ui.bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,74 @@
+"""The ontology drives the code: generated namespaces, shapes and ontology agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SH
+
+from kg_builder import gen_namespaces
+from kg_builder.namespaces import OSCE
+
+ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY = ROOT / "ontology" / "osce.ttl"
+NS = gen_namespaces.ONTOLOGY_NS
+
+
+def ontology() -> Graph:
+    return Graph().parse(ONTOLOGY, format="turtle")
+
+
+def test_generated_namespaces_have_not_drifted() -> None:
+    committed = (ROOT / "kg_builder" / "namespaces.py").read_text(encoding="utf-8")
+    assert gen_namespaces.render(ONTOLOGY) == committed, "run: python -m kg_builder.gen_namespaces"
+
+
+def test_unknown_term_fails() -> None:
+    try:
+        OSCE.NoSuchTerm  # noqa: B018
+    except AttributeError:
+        return
+    raise AssertionError("OSCE namespace accepted an undefined term")
+
+
+def test_every_ontology_term_has_label_and_comment() -> None:
+    g = ontology()
+    terms = {s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(NS)}
+    assert len(terms) > 40
+    missing = sorted(
+        str(t) for t in terms if (t, RDFS.label, None) not in g or (t, RDFS.comment, None) not in g
+    )
+    assert missing == []
+
+
+def test_every_term_is_declared_with_a_type() -> None:
+    g = ontology()
+    kinds = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty}
+    terms = {s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(NS)}
+    untyped = sorted(str(t) for t in terms if not set(g.objects(t, RDF.type)) & kinds)
+    assert untyped == []
+
+
+def test_every_ontology_term_used_in_shapes_exists() -> None:
+    defined = {s for s in ontology().subjects() if isinstance(s, URIRef)}
+    shapes = Graph()
+    for path in (ROOT / "shapes").glob("*.ttl"):
+        shapes.parse(path, format="turtle")
+    used = {
+        node
+        for triple in shapes
+        for node in triple
+        if isinstance(node, URIRef) and str(node).startswith(NS)
+    }
+    assert used, "the shapes use no ontology term"
+    assert sorted(str(u) for u in used - defined) == []
+
+
+def test_every_shape_targets_a_class() -> None:
+    shapes = Graph()
+    for path in (ROOT / "shapes").glob("*.ttl"):
+        shapes.parse(path, format="turtle")
+    node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape))
+    assert node_shapes
+    assert all((s, SH.targetClass, None) in shapes for s in node_shapes)

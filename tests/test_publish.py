@@ -1,0 +1,65 @@
+"""Publish stage: a failed or interrupted build never touches the served release."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kg_builder import publish
+from kg_builder.errors import BuildLocked, PublishError
+from kg_builder.layout import current_release
+from kg_builder.pipeline import lock_out_dir, run
+from tests.conftest import FIXED_TIME, project_config
+from tests.test_cli import fingerprint
+
+
+def test_failure_while_writing_the_release_keeps_the_served_one(
+    built_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = fingerprint(built_out)
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish.ox, "serialize", disk_full)
+    with pytest.raises(PublishError, match="No space left on device"):
+        run(project_config(built_out))
+    assert fingerprint(built_out) == before
+    assert not list((built_out / "releases").glob("*.partial"))
+
+
+def test_leftover_partial_release_is_removed_by_the_next_build(built_out: Path) -> None:
+    leftover = built_out / "releases" / "20250101T000000000000Z.partial"
+    (leftover / "store").mkdir(parents=True)
+    result = run(project_config(built_out))
+    assert not leftover.exists()
+    assert any("half-written" in w for w in result.report.warnings)
+
+
+def test_new_build_swaps_current_and_keeps_two_releases(built_out: Path) -> None:
+    first = os.readlink(built_out / "current")
+    run(project_config(built_out))
+    second = os.readlink(built_out / "current")
+    run(project_config(built_out))
+    third = os.readlink(built_out / "current")
+    assert len({first, second, third}) == 3
+    kept = sorted(p.name for p in (built_out / "releases").iterdir())
+    assert kept == sorted([Path(second).name, Path(third).name])
+    release = current_release(built_out)
+    assert release is not None and release.store.is_dir() and release.turtle_dump.is_file()
+
+
+def test_same_second_builds_do_not_collide(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(project_config(out), now=FIXED_TIME)
+    before = fingerprint(out)
+    with pytest.raises(PublishError, match="exists already"):
+        run(project_config(out), now=FIXED_TIME)
+    assert fingerprint(out) == before
+
+
+def test_concurrent_build_on_the_same_output_is_refused(built_out: Path) -> None:
+    with lock_out_dir(built_out), pytest.raises(BuildLocked, match="another kg-build"):
+        run(project_config(built_out))
