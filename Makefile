@@ -10,7 +10,7 @@ SOURCES ?= data/sources
 DEBIAN_PACKAGES := raptor2-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build serve install install-test system-deps test check lint typecheck namespaces clean distclean
+.PHONY: run build serve install install-test system-deps test check lint typecheck namespaces docs clean distclean
 
 run: install build serve
 
@@ -56,6 +56,13 @@ check: lint typecheck test
 
 namespaces: install
 	$(BIN)/python -m kg_builder.gen_namespaces
+
+# The ontology picture in the README: DOT generated from the ontology, drawn by Graphviz.
+docs: namespaces
+	$(BIN)/python -m kg_builder.diagram
+	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
+	dot -Tsvg docs/ontology.dot -o docs/ontology.svg
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache *.egg-info

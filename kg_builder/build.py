@@ -61,14 +61,14 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
     for concept, label, known in ex.fields_of_work:
         g.add((subject, OSCE.fieldOfWork, concept))
         if not known:
-            g.add((concept, RDF.type, SKOS.Concept))
+            g.add((concept, RDF.type, OSCE.FieldOfWork))
             g.add((concept, SKOS.prefLabel, Literal(label, lang="en")))
             g.add((concept, SKOS.inScheme, iris.concept_scheme("fields-of-work")))
     for conflict in sorted(ex.conflicts):
         g.add((subject, OSCE.concerns, conflict))
     for agreement in ex.agreements.values():
         g.add((subject, OSCE.refersTo, agreement.iri))
-        g.add((agreement.iri, RDF.type, OSCE.Agreement))
+        g.add((agreement.iri, RDF.type, agreement.kind))
         g.add((agreement.iri, SKOS.prefLabel, Literal(agreement.label, lang="en")))
         if agreement.when is not None:
             g.add((agreement.iri, DCTERMS.date, agreement.when))
@@ -77,8 +77,11 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
     for place in ex.places.values():
         _place(g, place)
     for post in ex.posts.values():
-        g.add((post.holder, RDF.type, SCHEMA.Person))
-        g.add((post.holder, SKOS.prefLabel, Literal(post.holder_name)))
+        if post.holder_known:  # the reference data names them; keep this spelling as an alias
+            g.add((post.holder, SKOS.altLabel, Literal(post.holder_name)))
+        else:
+            g.add((post.holder, RDF.type, SCHEMA.Person))
+            g.add((post.holder, SKOS.prefLabel, Literal(post.holder_name)))
         g.add((post.holder, ORG.holds, post.iri))
         g.add((post.iri, RDF.type, ORG.Post))
         g.add((post.iri, SKOS.prefLabel, Literal(post.label, lang="en")))
@@ -108,7 +111,7 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
 
 
 def _place(g: Graph, place: PlaceRef) -> None:
-    g.add((place.iri, RDF.type, SCHEMA.Place))
+    g.add((place.iri, RDF.type, OSCE.City if place.city is not None else OSCE.Place))
     g.add((place.iri, SKOS.prefLabel, Literal(place.name, lang="en")))
     if place.state is not None:
         g.add((place.iri, OSCE.locatedIn, place.state))
@@ -149,8 +152,10 @@ def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
         )
         g.add((quote, OA.suffix, Literal(text[mention.end : mention.end + QUOTE_CONTEXT])))
         g.add((position, RDF.type, OA.TextPositionSelector))
-        g.add((position, OA.start, Literal(mention.start, datatype=XSD.nonNegativeInteger)))
-        g.add((position, OA.end, Literal(mention.end, datatype=XSD.nonNegativeInteger)))
+        # xsd:integer, not nonNegativeInteger: Oxigraph stores derived integer types as
+        # xsd:integer, and the published graph must be the graph that was validated.
+        g.add((position, OA.start, Literal(mention.start)))
+        g.add((position, OA.end, Literal(mention.end)))
 
 
 def _provenance(

@@ -107,6 +107,8 @@ def main(
         sys.exit(EXIT_INTERNAL)
     report = result.report
     if not quiet:
+        for warning in report.warnings:
+            click.echo(f"kg-build: warning: {warning}", err=True)
         for doc in report.documents:
             for warning in doc.warnings:
                 click.echo(f"kg-build: {doc.source}: warning: {warning}", err=True)

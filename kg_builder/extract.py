@@ -66,7 +66,8 @@ class PostRef:
     of: URIRef
     of_is_state: bool
     holder: URIRef
-    holder_name: str
+    holder_name: str  # as written in the document
+    holder_known: bool  # the reference data already names this person
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class AgreementRef:
     iri: URIRef
     label: str
     when: Literal | None
+    kind: URIRef  # osce:Agreement, osce:Decision, osce:Declaration or osce:Document
 
 
 @dataclass
@@ -239,12 +241,23 @@ def _agreements(out: Extraction, region: Region, iris: Iris, spans: _Spans) -> N
             if name == "ceasefire" and year:
                 label = f"Ceasefire of {year}"
             key = f"{name} {when}" if when is not None and name != "ceasefire" else label
-            ref = AgreementRef(iris.agreement(key), label, when)
+            ref = AgreementRef(iris.agreement(key), label, when, _document_kind(name))
             start = region.start + match.start()
             end = region.start + match.end()
             if spans.free(start, end):
                 out.agreements[ref.iri] = ref
                 _mention(out, spans, ref.iri, "agreement", start, end)
+
+
+def _document_kind(name: str) -> URIRef:
+    head = name.split()[-1].casefold()
+    if "decision" in name.casefold():
+        return OSCE.Decision
+    if head in {"statement", "declaration"}:
+        return OSCE.Declaration
+    if head in {"protocol", "agreement", "accord", "accords", "ceasefire"}:
+        return OSCE.Agreement
+    return OSCE.Document
 
 
 def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> None:
@@ -288,6 +301,7 @@ def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans:
                 of_is_state=state is not None,
                 holder=person,
                 holder_name=match["name"],
+                holder_known=person in gaz.labels,
             )
             out.posts[post.iri] = post
             _mention(out, spans, person, "person", name_start, name_end)

@@ -34,6 +34,7 @@ from rdflib.namespace import (
 )
 
 OA = Namespace("http://www.w3.org/ns/oa#")
+SKOSXL = Namespace("http://www.w3.org/2008/05/skos-xl#")
 SCHEMA = SDO
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "SCHEMA",
     "SH",
     "SKOS",
+    "SKOSXL",
     "TIME",
     "XSD",
 ]

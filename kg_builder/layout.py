@@ -8,6 +8,7 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/dumps/osce-kg.ttl  asserted + inferred triples of every graph, merged
       releases/<id>/dumps/osce-kg.nq   every named graph, as N-Quads
       releases/<id>/report.ttl         the build report (also report.json)
+      releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
 
 The symlink is replaced with one atomic ``rename``, so a reader sees the old release or the new
 one, never a half-written one.
@@ -26,6 +27,9 @@ TURTLE_DUMP = "osce-kg.ttl"
 NQUADS_DUMP = "osce-kg.nq"
 REPORT_TTL = "report.ttl"
 REPORT_JSON = "report.json"
+DOCS = "docs"
+ONTOLOGY_HTML = "ontology.html"
+ONTOLOGY_TTL = "ontology.ttl"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,18 @@ class Release:
     @property
     def nquads_dump(self) -> Path:
         return self.dumps / NQUADS_DUMP
+
+    @property
+    def docs(self) -> Path:
+        return self.root / DOCS
+
+    @property
+    def ontology_html(self) -> Path:
+        return self.docs / ONTOLOGY_HTML
+
+    @property
+    def ontology_ttl(self) -> Path:
+        return self.docs / ONTOLOGY_TTL
 
     @property
     def report_ttl(self) -> Path:

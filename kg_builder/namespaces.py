@@ -18,6 +18,7 @@ from rdflib.namespace import (
 )
 
 OA = Namespace("http://www.w3.org/ns/oa#")
+SKOSXL = Namespace("http://www.w3.org/2008/05/skos-xl#")
 SCHEMA = SDO
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "SCHEMA",
     "SH",
     "SKOS",
+    "SKOSXL",
     "TIME",
     "XSD",
 ]
@@ -46,31 +48,49 @@ class OSCE(DefinedNamespace):
     Agreement: URIRef
     AsianPartnerForCooperation: URIRef
     Chairpersonship: URIRef
+    City: URIRef
     Conflict: URIRef
+    Decision: URIRef
     DecisionMakingBody: URIRef
+    Declaration: URIRef
+    Document: URIRef
+    FieldOfWork: URIRef
     FieldOperation: URIRef
     Institution: URIRef
+    JointStatement: URIRef
     MediterraneanPartnerForCooperation: URIRef
     Meeting: URIRef
+    MeetingType: URIRef
     NegotiationFormat: URIRef
     NewsItem: URIRef
     ParliamentaryAssembly: URIRef
     ParticipatingState: URIRef
     PartnerForCooperation: URIRef
+    Place: URIRef
+    PressCommunique: URIRef
     PressRelease: URIRef
+    Region: URIRef
     Secretariat: URIRef
     SecretariatUnit: URIRef
+    SettlementProcess: URIRef
     SourceDocument: URIRef
     State: URIRef
     Statement: URIRef
     Structure: URIRef
+    Troika: URIRef
+    addressedBy: URIRef
+    addresses: URIRef
     adjective: URIRef
     attestedOn: URIRef
+    capital: URIRef
     concerns: URIRef
+    decidedBy: URIRef
     fieldOfWork: URIRef
     geonamesId: URIRef
     heldBy: URIRef
     holdsChairpersonship: URIRef
+    hostState: URIRef
+    hostsFieldOperation: URIRef
     iso3166Alpha2: URIRef
     iso3166Alpha3: URIRef
     issued: URIRef
@@ -86,6 +106,8 @@ class OSCE(DefinedNamespace):
     place: URIRef
     postOf: URIRef
     refersTo: URIRef
+    seat: URIRef
     sha256: URIRef
     typeLabel: URIRef
+    validDuring: URIRef
     year: URIRef

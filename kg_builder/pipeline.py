@@ -19,6 +19,7 @@ from rdflib.exceptions import ParserError
 from kg_builder import __version__
 from kg_builder.build import BuildInfo, DocumentGraph, build_document
 from kg_builder.config import BuildConfig
+from kg_builder.docs import write_ontology_docs
 from kg_builder.errors import BuildLocked, ConfigError, KgError, SourceError, ValidationFailed
 from kg_builder.extract import extract
 from kg_builder.gazetteer import build_gazetteer
@@ -240,6 +241,7 @@ def _run(
     progress("publish")
     with _timed(report, "publish"):
         staged = stage_release(config.out_dir, build_id, graphs)
+        write_ontology_docs(config.ontology, staged.docs)
         report.status = "ok"
         final_name = staged.root.name.removesuffix(".partial")
         report.release = str(config.out_dir / "releases" / final_name)

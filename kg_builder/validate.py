@@ -16,7 +16,7 @@ from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
 from kg_builder.errors import ConfigError
-from kg_builder.namespaces import RDF, SH
+from kg_builder.namespaces import SH
 
 SHACL_SPEC = "https://www.w3.org/TR/shacl/"
 
@@ -79,7 +79,7 @@ def validate(
         allow_warnings=True,
     )
     results = []
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    for node in report.objects(None, SH.result):  # top-level results, not nested sh:detail
         focus = report.value(node, SH.focusNode)
         owners = [
             f"{labels[name]} (graph {name})" if name in labels else str(name)

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import dumps, sparql, ui
+from server import dumps, resources, sparql, ui
 from server.errors import register_error_handlers
 from server.store import PublishedStore
 
@@ -46,5 +46,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(resources.bp)
     register_error_handlers(app)
     return app

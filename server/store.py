@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
-from kg_builder.layout import current_release
+from kg_builder.layout import Release, current_release
 from server.errors import HttpError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ class PublishedStore:
         self.out_dir = out_dir
         self._lock = threading.Lock()
         self._opened: tuple[int, Path, Store] | None = None
+
+    def release(self) -> Release | None:
+        """The release being served, or None when nothing is published."""
+        return current_release(self.out_dir)
 
     def get(self) -> Store:
         release = current_release(self.out_dir)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-QUERIES = sorted((Path(__file__).parent / "competency").glob("*.rq"))
+QUERIES = sorted((Path(__file__).parent / "competency").rglob("*.rq"))
 
 
 def answer(store: ox.Store, query: str) -> list[str]:
@@ -21,10 +21,10 @@ def answer(store: ox.Store, query: str) -> list[str]:
 
 
 def test_there_are_competency_questions() -> None:
-    assert len(QUERIES) >= 14
+    assert len(QUERIES) >= 23
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("query", QUERIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_competency_question(seed_store: ox.Store, query: Path) -> None:
     expected = query.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
     assert answer(seed_store, query.read_text(encoding="utf-8")) == expected

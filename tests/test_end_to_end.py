@@ -92,7 +92,7 @@ def test_rdflib_sparql_client_reads_persons_and_posts(server: str) -> None:
     rows = client.query((Path(__file__).parent / "competency" / "06-persons-posts.rq").read_text())
     got = sorted((str(r[0]), str(r[1]), str(r[2])) for r in rows)  # type: ignore[index]
     assert got == [
-        ("Harlem Desir", "State Secretary for European Affairs", "France"),
+        ("Harlem Désir", "State Secretary for European Affairs", "France"),
         ("John Kerry", "Secretary of State", "United States of America"),
         ("Sergey Lavrov", "Foreign Minister", "Russian Federation"),
     ]

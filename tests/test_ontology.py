@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pyshacl import validate
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
@@ -65,10 +68,45 @@ def test_every_ontology_term_used_in_shapes_exists() -> None:
     assert sorted(str(u) for u in used - defined) == []
 
 
-def test_every_shape_targets_a_class() -> None:
+def shapes_graph() -> Graph:
     shapes = Graph()
     for path in (ROOT / "shapes").glob("*.ttl"):
         shapes.parse(path, format="turtle")
+    return shapes
+
+
+def test_every_node_shape_targets_a_class_or_is_reused() -> None:
+    shapes = shapes_graph()
     node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape))
     assert node_shapes
-    assert all((s, SH.targetClass, None) in shapes for s in node_shapes)
+    reused = set(shapes.objects(None, SH.node))
+    assert (
+        sorted(
+            str(s)
+            for s in node_shapes
+            if (s, SH.targetClass, None) not in shapes and s not in reused
+        )
+        == []
+    )
+
+
+def test_shapes_conform_to_shacl_for_shacl() -> None:
+    """The shapes graph is valid SHACL (meta-validation with the W3C SHACL-SHACL shapes)."""
+    conforms, _report, text = validate(Graph(), shacl_graph=shapes_graph(), meta_shacl=True)
+    assert conforms, text
+
+
+def test_shacl_for_shacl_catches_a_broken_shape() -> None:
+    broken = shapes_graph()
+    broken.add((URIRef("https://w3id.org/osce-kg/shapes#Broken"), RDF.type, SH.NodeShape))
+    broken.add((URIRef("https://w3id.org/osce-kg/shapes#Broken"), SH.minCount, URIRef("urn:x")))
+    broken.add((URIRef("https://w3id.org/osce-kg/shapes#Broken"), SH.targetClass, OSCE.State))
+    with pytest.raises(ReportableRuntimeError):
+        validate(Graph(), shacl_graph=broken, meta_shacl=True)
+
+
+def test_ontology_diagram_has_not_drifted() -> None:
+    from kg_builder import diagram
+
+    committed = (ROOT / "docs" / "ontology.dot").read_text(encoding="utf-8")
+    assert diagram.render(ONTOLOGY) == committed, "run: make docs"

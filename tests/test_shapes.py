@@ -1,0 +1,157 @@
+"""Every SHACL node shape with a class target has a conforming and a violating example.
+
+For each such shape ``osces:X`` the folder ``tests/cases/shapes/`` holds ``X.valid.ttl``, data
+that conforms to all the shapes, and ``X.invalid.ttl``, data that breaks shape X in one way
+(named in a comment at the top of the file). Both are validated exactly as the builder does:
+pySHACL with the ontology as ``ont_graph`` and no inference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyshacl import validate
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPES_FILE = ROOT / "shapes" / "osce-shapes.ttl"
+ONTOLOGY_FILE = ROOT / "ontology" / "osce.ttl"
+CASES = ROOT / "tests" / "cases" / "shapes"
+KINDS = ("valid", "invalid")
+
+SHAPES = Graph().parse(SHAPES_FILE, format="turtle")
+ONTOLOGY = Graph().parse(ONTOLOGY_FILE, format="turtle")
+
+
+def _local_name(iri: URIRef) -> str:
+    return str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _targeted_shapes() -> dict[str, URIRef]:
+    """The node shapes that have an sh:targetClass, by local name."""
+    shapes: dict[str, URIRef] = {}
+    for shape in set(SHAPES.subjects(SH.targetClass, None)):
+        assert isinstance(shape, URIRef), f"a targeted shape should be named: {shape!r}"
+        name = _local_name(shape)
+        assert name not in shapes, f"two targeted shapes are both named {name}"
+        shapes[name] = shape
+    return dict(sorted(shapes.items()))
+
+
+TARGETED = _targeted_shapes()
+
+
+def _example(name: str, kind: str) -> Path:
+    return CASES / f"{name}.{kind}.ttl"
+
+
+def _load(name: str, kind: str) -> Graph:
+    path = _example(name, kind)
+    if not path.is_file():
+        pytest.fail(f"missing example {path.relative_to(ROOT)} for shape osces:{name}")
+    return Graph().parse(path, format="turtle")
+
+
+def _run(data: Graph) -> tuple[bool, Graph, str]:
+    conforms, report, text = validate(
+        data,
+        shacl_graph=SHAPES,
+        ont_graph=ONTOLOGY,
+        inference="none",
+        allow_warnings=True,
+    )
+    assert isinstance(report, Graph)
+    return bool(conforms), report, str(text)
+
+
+def _target_classes(shape: URIRef) -> set[Node]:
+    """The shape's target classes and all their subclasses (as the ontology declares them)."""
+    classes: set[Node] = set()
+    for cls in SHAPES.objects(shape, SH.targetClass):
+        classes.update(ONTOLOGY.transitive_subjects(RDFS.subClassOf, cls))
+    return classes
+
+
+def _focus_nodes(data: Graph, shape: URIRef) -> set[Node]:
+    classes = _target_classes(shape)
+    return {s for s, cls in data.subject_objects(RDF.type) if cls in classes}
+
+
+def _is_attributable(report: Graph, result: Node, shape: URIRef, focus_nodes: set[Node]) -> bool:
+    """Whether a validation result comes from ``shape`` or one of its property shapes.
+
+    A blank-node property shape belongs to its node shape alone. A named property shape (such
+    as osces:OneLabel) may be shared, so it counts only for a focus node of the shape's targets.
+    """
+    source = report.value(result, SH.sourceShape)
+    if source == shape:
+        return True
+    if source is None or (shape, SH.property, source) not in SHAPES:
+        return False
+    if isinstance(source, BNode):
+        return True
+    return report.value(result, SH.focusNode) in focus_nodes
+
+
+def _violations(report: Graph) -> list[Node]:
+    """The report's own violations (sh:result), not the nested ones of sh:detail."""
+    return [
+        result
+        for result in report.objects(None, SH.result)
+        if report.value(result, SH.resultSeverity) == SH.Violation
+    ]
+
+
+def _describe(report: Graph, result: Node) -> str:
+    def value(prop: URIRef) -> str:
+        node = report.value(result, prop)
+        return "" if node is None else node.n3(report.namespace_manager)
+
+    return (
+        f"focus {value(SH.focusNode)}, path {value(SH.resultPath)}, "
+        f"message {value(SH.resultMessage)}, shape {value(SH.sourceShape)}"
+    )
+
+
+def test_every_targeted_shape_has_both_examples() -> None:
+    assert TARGETED, f"no node shape with sh:targetClass found in {SHAPES_FILE}"
+    missing = [
+        str(_example(name, kind).relative_to(ROOT))
+        for name in TARGETED
+        for kind in KINDS
+        if not _example(name, kind).is_file()
+    ]
+    assert not missing, "node shapes without examples:\n" + "\n".join(missing)
+
+
+def test_no_example_without_a_shape() -> None:
+    expected = {_example(name, kind).name for name in TARGETED for kind in KINDS}
+    stray = sorted(path.name for path in CASES.glob("*.ttl") if path.name not in expected)
+    assert not stray, f"examples for no targeted node shape in {CASES}: {stray}"
+
+
+@pytest.mark.parametrize("name", list(TARGETED))
+def test_valid_example_conforms(name: str) -> None:
+    shape = TARGETED[name]
+    data = _load(name, "valid")
+    assert _focus_nodes(data, shape), f"{name}.valid.ttl has no node of a target class of {name}"
+    conforms, _report, text = _run(data)
+    assert conforms, f"{name}.valid.ttl does not conform:\n{text}"
+
+
+@pytest.mark.parametrize("name", list(TARGETED))
+def test_invalid_example_violates_its_shape(name: str) -> None:
+    shape = TARGETED[name]
+    data = _load(name, "invalid")
+    focus_nodes = _focus_nodes(data, shape)
+    assert focus_nodes, f"{name}.invalid.ttl has no node of a target class of {name}"
+    conforms, report, text = _run(data)
+    assert not conforms, f"{name}.invalid.ttl conforms, but should violate osces:{name}"
+    violations = _violations(report)
+    own = [r for r in violations if _is_attributable(report, r, shape, focus_nodes)]
+    assert own, f"{name}.invalid.ttl violates no constraint of osces:{name}:\n{text}"
+    others = [_describe(report, r) for r in violations if r not in own]
+    assert not others, f"{name}.invalid.ttl also violates other shapes:\n" + "\n".join(others)
