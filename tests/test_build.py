@@ -123,3 +123,33 @@ def test_every_emitted_class_has_a_shape(seed_build: BuildResult, seed_store: ox
         if not ({c, *ontology.transitive_objects(c, RDFS.subClassOf)} & targeted)
     )
     assert uncovered == []
+
+
+def test_every_ontology_term_in_the_built_graph_exists(seed_store: ox.Store) -> None:
+    ontology = Graph().parse(ROOT / "ontology" / "osce.ttl")
+    defined = {str(s) for s in ontology.subjects() if isinstance(s, URIRef)}
+    ns = "https://w3id.org/osce-kg/ontology#"
+    used = {
+        term.value
+        for quad in seed_store
+        for term in (quad.predicate, quad.object)
+        if isinstance(term, ox.NamedNode) and term.value.startswith(ns)
+    }
+    assert len(used) > 30
+    assert sorted(used - defined) == []
+
+
+def test_build_reports_zero_inconsistencies(seed_build: BuildResult) -> None:
+    assert seed_build.report.reasoning == {"engine": "owlrl (OWL 2 RL)", "inconsistencies": 0}
+    assert seed_build.report.triples["inferred"] > 1000
+
+
+def test_pages_without_the_site_menu_build_alone(tmp_path: Path) -> None:
+    """The reference data does not depend on a page with the menu being in the build."""
+    from kg_builder.pipeline import run
+    from tests.conftest import FIXTURES, project_config
+
+    page = FIXTURES / "devset" / "dev07_rfom_kuciak_2018-02-26.txt"
+    result = run(project_config(tmp_path / "out", page))
+    assert result.report.status == "ok"
+    assert result.report.documents[0].layout == "title_dateline"

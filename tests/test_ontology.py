@@ -110,3 +110,22 @@ def test_ontology_diagram_has_not_drifted() -> None:
 
     committed = (ROOT / "docs" / "ontology.dot").read_text(encoding="utf-8")
     assert diagram.render(ONTOLOGY) == committed, "run: make docs"
+
+
+def test_every_ontology_term_used_in_code_exists() -> None:
+    import re
+
+    defined = {str(s)[len(NS) :] for s in ontology().subjects() if str(s).startswith(NS)}
+    used: set[str] = set()
+    for path in [*(ROOT / "kg_builder").glob("*.py"), *(ROOT / "server").glob("*.py")]:
+        used |= set(re.findall(r"\bOSCE\.([A-Za-z]\w*)", path.read_text(encoding="utf-8")))
+    used -= {"_NS"}
+    assert used, "the code uses no ontology term"
+    assert sorted(used - defined) == []
+
+
+def test_every_ontology_term_in_curated_data_exists() -> None:
+    defined = {s for s in ontology().subjects() if isinstance(s, URIRef)}
+    data = Graph().parse(ROOT / "data" / "reference" / "structures.ttl", publicID="https://x.org/")
+    used = {n for t in data for n in t if isinstance(n, URIRef) and str(n).startswith(NS)}
+    assert used and sorted(str(u) for u in used - defined) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import Graph, Literal, Namespace
+from rdflib import Graph, Literal, Namespace, URIRef
 
 from kg_builder.errors import EXIT_INVALID, InconsistentGraph
 from kg_builder.namespaces import ORG, OSCE, OWL, RDF, RDFS
@@ -48,3 +48,23 @@ def test_inconsistency_is_an_error_naming_the_offending_resources() -> None:
         reason(g)
     assert caught.value.exit_code == EXIT_INVALID
     assert "https://example.org/confused" in str(caught.value)
+
+
+def test_ontology_and_reference_data_are_consistent() -> None:
+    """The merged ontology + reference graph is consistent under OWL 2 RL."""
+    from pathlib import Path
+
+    from kg_builder.iris import Iris
+    from kg_builder.reference import build_reference
+
+    root = Path(__file__).resolve().parent.parent
+    merged = Graph().parse(root / "ontology" / "osce.ttl")
+    merged += build_reference(
+        root / "data" / "reference", [], Iris("https://w3id.org/osce-kg/")
+    ).graph
+    inferred = reason(merged).inferred  # raises InconsistentGraph otherwise
+    assert (
+        URIRef("https://w3id.org/osce-kg/structure/odihr"),
+        RDF.type,
+        ORG.Organization,
+    ) in inferred
