@@ -10,6 +10,7 @@ with posts, States, places and meetings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,12 @@ AGREEMENT_HEADS = (
 MEETING_WORDS = "meetings|meeting|summits|summit|talks|rounds|round|conferences|conference"
 COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 PLACE_TOKEN = rf"{UP}[\w'’-]+(?: {UP}[\w'’-]+)?"
+TITLE_OPENINGS = (
+    ("press communiqué", OSCE.PressCommunique),
+    ("press communique", OSCE.PressCommunique),
+    ("joint statement", OSCE.JointStatement),
+    ("statement", OSCE.Statement),
+)
 TYPE_CLASS = {
     "Press release": OSCE.PressRelease,
     "Newsroom": OSCE.PressRelease,
@@ -100,7 +107,7 @@ class Extraction:
     fields_of_work: list[tuple[URIRef, str, bool]] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     places: dict[URIRef, PlaceRef] = field(default_factory=dict)
-    posts: dict[URIRef, PostRef] = field(default_factory=dict)
+    posts: dict[tuple[URIRef, URIRef], PostRef] = field(default_factory=dict)  # (post, holder)
     meetings: dict[URIRef, MeetingRef] = field(default_factory=dict)
     agreements: dict[URIRef, AgreementRef] = field(default_factory=dict)
     conflicts: set[URIRef] = field(default_factory=set)
@@ -111,22 +118,37 @@ class Extraction:
 
 
 class _Spans:
-    """Character spans already claimed by a longer name."""
+    """Character spans already claimed by a longer name, kept sorted and disjoint so that a
+    look-up costs O(log n) (a page dense with names must not take quadratic time)."""
 
     def __init__(self) -> None:
-        self._taken: list[tuple[int, int]] = []
+        self._starts: list[int] = []
+        self._ends: list[int] = []
 
     def free(self, start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in self._taken)
+        i = bisect.bisect_right(self._starts, start)
+        if i > 0 and self._ends[i - 1] > start:
+            return False
+        return not (i < len(self._starts) and self._starts[i] < end)
 
     def take(self, start: int, end: int) -> None:
-        self._taken.append((start, end))
+        i = bisect.bisect_right(self._starts, start)
+        # merge with the neighbours it overlaps, keeping the lists disjoint
+        while i > 0 and self._ends[i - 1] >= start:
+            i -= 1
+            start, end = min(start, self._starts[i]), max(end, self._ends[i])
+            del self._starts[i], self._ends[i]
+        while i < len(self._starts) and self._starts[i] <= end:
+            end = max(end, self._ends[i])
+            del self._starts[i], self._ends[i]
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
 
 
 def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     out = Extraction(
         document=doc,
-        doc_class=TYPE_CLASS.get(doc.type_label or "", OSCE.Statement),
+        doc_class=_document_class(doc),
         doc_date=doc.date,
         issuer=None,
         place=None,
@@ -135,10 +157,13 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     _document_record(out, gaz, iris, spans)
     for region in doc.regions:
         _structures(out, region, gaz, spans)
+        _organizations(out, region, gaz, spans)
         _agreements(out, region, iris, spans)
         _conflicts(out, region, gaz, spans)
         _persons(out, region, gaz, iris, spans)
     _surnames(out, spans)
+    if out.issuer is None:
+        out.issuer = _inferred_issuer(out)
     for region in doc.regions:
         _states(out, region, gaz, spans)
         _meetings(out, region, gaz, iris, spans)
@@ -156,7 +181,7 @@ def _mention(
 def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
     doc, meta = out.document, out.document.metadata
     if meta.source:
-        out.issuer = gaz.structure(meta.source)
+        out.issuer = _in_year(gaz, gaz.structure(meta.source), doc)
         if out.issuer is None:
             out.warnings.append(f"issuer {meta.source!r} is not a known OSCE structure")
     for name in meta.fields_of_work:
@@ -181,6 +206,45 @@ def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: _Spans)
         _mention(
             out, spans, out.place.iri, "place", dateline.start, dateline.start + len(dateline.city)
         )
+
+
+def _document_class(doc: Document) -> URIRef:
+    """From the page's type label; without one, from how the title opens; else a press release."""
+    if doc.type_label in TYPE_CLASS:
+        return TYPE_CLASS[doc.type_label]
+    if doc.type_label == "Statement":
+        return OSCE.Statement
+    title = (doc.title or "").casefold()
+    for opening, kind in TITLE_OPENINGS:
+        if title.startswith(opening):
+            return kind
+    return OSCE.PressRelease
+
+
+def _in_year(gaz: Gazetteer, structure: URIRef | None, doc: Document) -> URIRef | None:
+    """ "the Chairpersonship" in a dated document is that year's Chairpersonship."""
+    if structure is None or structure != gaz.chairpersonship or doc.date is None:
+        return structure
+    yearly = gaz.chairpersonship_of_year.get(doc.date.year)
+    return yearly if yearly is not None else structure
+
+
+def _inferred_issuer(out: Extraction) -> URIRef | None:
+    """Without a Source in the metadata: the first OSCE structure the title names, else the
+    first one the body's first paragraph names."""
+    regions = [r for r in out.document.regions if r.kind == "title"]
+    body = next((r for r in out.document.regions if r.kind == "body"), None)
+    if body is not None:
+        regions.append(Region("lead", body.start, body.text.split("\n", 1)[0]))
+    for region in regions:
+        found = [
+            m
+            for m in out.mentions
+            if m.kind == "structure" and region.start <= m.start < region.end
+        ]
+        if found:
+            return min(found, key=lambda m: m.start).entity
+    return None
 
 
 def _place(out: Extraction, gaz: Gazetteer, iris: Iris, name: str, country: str | None) -> PlaceRef:
@@ -209,7 +273,15 @@ def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) 
             continue  # the Secretary General of another organisation
         start = region.start + match.start()
         if spans.free(start, start + len(label)):
-            _mention(out, spans, gaz.structures[label], "structure", start, start + len(label))
+            structure = _in_year(gaz, gaz.structures[label], out.document) or gaz.structures[label]
+            _mention(out, spans, structure, "structure", start, start + len(label))
+
+
+def _organizations(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> None:
+    for match in gaz.organization_re.finditer(region.text):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):
+            _mention(out, spans, gaz.organizations[match.group(0)], "organization", start, end)
 
 
 _AGREEMENT = re.compile(
@@ -263,58 +335,186 @@ def _document_kind(name: str) -> URIRef:
 def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> None:
     for match in gaz.conflict_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
-        if spans.free(start, end):
+        if spans.free(start, end):  # not claimed: "Russia's war" also mentions Russia
             conflict = gaz.conflicts[match.group(0)]
             out.conflicts.add(conflict)
-            _mention(out, spans, conflict, "conflict", start, end)
+            out.mentions.append(Mention(conflict, "conflict", start, end, match.group(0)))
+
+
+# Capitalised words that open sentences or titles, never a person's first name.
+NOT_NAMES = frozenset(
+    {
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "In",
+        "On",
+        "At",
+        "As",
+        "By",
+        "For",
+        "OSCE",
+        "Ambassador",
+        "Mr",
+        "Ms",
+        "Mrs",
+        "Dr",
+        "His",
+        "Her",
+        "Its",
+        "Our",
+        "Their",
+        "Since",
+    }
+)
+
+
+# Nouns that end the names of bodies, never of persons ("the Programme Office").
+BODY_NOUNS = frozenset(
+    {
+        "Office",
+        "Mission",
+        "Centre",
+        "Center",
+        "Group",
+        "Council",
+        "Programme",
+        "Committee",
+        "Commission",
+        "Assembly",
+        "Ministry",
+        "Forum",
+        "Agency",
+        "Service",
+        "Department",
+        "Unit",
+    }
+)
+
+
+def _plausible_name(name: str, gaz: Gazetteer) -> bool:
+    words = name.split()
+    return (
+        words[0] not in NOT_NAMES
+        and not BODY_NOUNS.intersection(words)
+        and not any(w in gaz.role_words or w in gaz.states or w in gaz.adjectives for w in words)
+        and gaz.structure(name) is None
+        and name not in gaz.organizations
+    )
 
 
 def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
-    """Persons named with their post: "Foreign Minister of the Russian Federation Sergey
-    Lavrov", "Austrian Foreign Minister Karin Kneissl", "Thomas Greminger, the Secretary
-    General of the OSCE"."""
-    for pattern in gaz.person_res:
+    """Persons: those the reference data knows, by full name; and persons named with their
+    post ("Foreign Minister of the Russian Federation Sergey Lavrov", "Austrian Foreign
+    Minister Karin Kneissl", "Thomas Greminger, the OSCE Secretary General", "President
+    Emomali Rahmon" with the State from the context)."""
+    for match in gaz.person_re.finditer(region.text):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):
+            _mention(out, spans, gaz.persons[match.group(0)], "person", start, end)
+    for pattern in (*gaz.person_res, gaz.role_then_person_re):
         for match in pattern.finditer(region.text):
-            name_start = region.start + match.start("name")
-            name_end = region.start + match.end("name")
-            if not spans.free(name_start, name_end):
+            groups = match.groupdict()
+            of_label = groups.get("of")
+            state = gaz.state(of_label) if of_label else None
+            of_iri = state if state is not None else gaz.structure(of_label or "")
+            if of_label is None and (groups.get("osce") or gaz.structure(match["role"])):
+                of_iri = gaz.osce  # "the OSCE Secretary General", "Representative on ..."
+            elif of_label is None and gaz.roles[match["role"]] in gaz.state_roles:
+                of_iri, state = _context_state(out, gaz), _context_state(out, gaz)
+            if not _plausible_name(match["name"], gaz):
                 continue
-            of_label = match["of"]
-            state = gaz.state(of_label)
-            of_iri = state if state is not None else gaz.structure(of_label)
-            if of_iri is None:
-                continue
-            base_role = gaz.roles[match["role"]]
-            role_label = gaz.label(base_role) + match["compl"]
-            role, broader = (
-                (iris.role(role_label), base_role) if match["compl"] else (base_role, None)
-            )
-            person = iris.person(match["name"])
-            of_slug = str(of_iri).rstrip("/").rsplit("/", 1)[-1]
-            post = PostRef(
-                iri=iris.post(of_slug, role_label),
-                label=f"{role_label} of {_with_article(gaz.label(of_iri))}",
-                role=role,
-                role_label=role_label,
-                broader_role=broader,
-                of=of_iri,
-                of_is_state=state is not None,
-                holder=person,
-                holder_name=match["name"],
-                holder_known=person in gaz.labels,
-            )
-            out.posts[post.iri] = post
-            _mention(out, spans, person, "person", name_start, name_end)
-            of_start = region.start + match.start("of")
-            if spans.free(of_start, of_start + len(of_label)):
-                _mention(
+            if (
+                _person(
                     out,
+                    region,
+                    match,
+                    gaz,
+                    iris,
                     spans,
                     of_iri,
-                    "state" if state is not None else "structure",
-                    of_start,
-                    of_start + len(of_label),
+                    state is not None,
+                    former=bool(groups.get("former")),
                 )
+                and of_label
+            ):
+                of_start = region.start + match.start("of")
+                if of_iri is not None and spans.free(of_start, of_start + len(of_label)):
+                    kind = "state" if state is not None else "structure"
+                    _mention(out, spans, of_iri, kind, of_start, of_start + len(of_label))
+    context = _context_state(out, gaz)
+    for match in gaz.titled_person_re.finditer(region.text):
+        start = region.start + match.start("name")
+        if not _plausible_name(match["name"], gaz) or not spans.free(start, start + 1):
+            continue  # a stronger pattern has named this person already
+        osce_title = gaz.structure(match["role"]) is not None
+        state_title = gaz.roles[match["role"]] in gaz.state_roles and not match["compl"]
+        of_iri = gaz.osce if osce_title else context if state_title else None
+        _person(out, region, match, gaz, iris, spans, of_iri, not osce_title, former=False)
+    for match in gaz.person_of_state_re.finditer(region.text):
+        if _plausible_name(match["name"], gaz):
+            _person(out, region, match, gaz, iris, spans, None, False, former=False)
+
+
+def _person(
+    out: Extraction,
+    region: Region,
+    match: re.Match[str],
+    gaz: Gazetteer,
+    iris: Iris,
+    spans: _Spans,
+    of_iri: URIRef | None,
+    of_is_state: bool,
+    *,
+    former: bool,
+) -> bool:
+    """Record the person ``match`` names, and the post it gives them when it names one."""
+    name = match["name"]
+    start, end = region.start + match.start("name"), region.start + match.end("name")
+    same = [m for m in out.mentions if (m.start, m.end) == (start, end) and m.kind == "person"]
+    if same:  # a person the reference data knows, already found by name
+        person = same[0].entity
+    elif not spans.free(start, end):
+        return False
+    else:
+        person = gaz.persons.get(name) or iris.person(name)
+        _mention(out, spans, person, "person", start, end)
+    groups = match.groupdict()
+    before = region.text[max(0, match.start() - 8) : match.start()].casefold()
+    former = former or before.endswith(("former ", "ex-"))
+    if of_iri is None or former or not groups.get("role"):
+        return True  # a former post is not held on the document's date
+    base_role = gaz.roles[groups["role"]]
+    compl = groups.get("compl") or ""
+    canonical = gaz.label(base_role) + compl
+    role, broader = (iris.role(canonical), base_role) if compl else (base_role, None)
+    of_slug = str(of_iri).rstrip("/").rsplit("/", 1)[-1]
+    post = PostRef(
+        iri=iris.post(of_slug, canonical),
+        label=f"{canonical} of {_with_article(gaz.label(of_iri))}",
+        role=role,
+        role_label=groups["role"] + compl,
+        broader_role=broader,
+        of=of_iri,
+        of_is_state=of_is_state,
+        holder=person,
+        holder_name=name,
+        holder_known=person in gaz.labels,
+    )
+    out.posts[(post.iri, person)] = post
+    return True
+
+
+def _context_state(out: Extraction, gaz: Gazetteer) -> URIRef | None:
+    """The State a document is about: the only one its title names (a dateline city such as
+    Vienna says where the text was issued, not whom it is about)."""
+    title = next((r.text for r in out.document.regions if r.kind == "title"), "")
+    named = {s for m in gaz.state_re.finditer(title) if (s := gaz.state(m.group(0)))}
+    return named.pop() if len(named) == 1 else None
 
 
 _TAKES_ARTICLE = re.compile(r"Federation|United|Republic|Holy See|Netherlands|Council|Group|Office")
@@ -356,7 +556,8 @@ def _states(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> N
 
 _MEETING = re.compile(
     rf"(?:(?P<count>{'|'.join(COUNT_WORDS)}|\d) )?(?P<kw>{MEETING_WORDS})"
-    rf"(?P<between> (?:between|of|with) [^.;]*?)?(?: in (?P<year>(?:19|20)\d{{2}}))? (?:at|in) "
+    rf"(?P<between> (?:between|of|with) [^.;]{{0,200}}?)?"
+    rf"(?: in (?P<year>(?:19|20)\d{{2}}))? (?:at|in) "
     rf"(?P<places>{PLACE_TOKEN}(?:(?:, and |, | and ){PLACE_TOKEN})*)"
 )
 

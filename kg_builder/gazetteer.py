@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 
 from kg_builder.iris import Iris
-from kg_builder.namespaces import ORG, OSCE, RDF, RDFS, SKOS
+from kg_builder.namespaces import ORG, OSCE, RDF, RDFS, SCHEMA, SKOS
 from kg_builder.reference import FIELDS_OF_WORK, MEETING_TYPES, concept_by_label
 
 UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
@@ -36,6 +36,9 @@ class Gazetteer:
     adjectives: dict[str, URIRef]
     structures: dict[str, URIRef]
     roles: dict[str, URIRef]
+    organizations: dict[str, URIRef]
+    persons: dict[str, URIRef]
+    state_roles: frozenset[URIRef]
     conflicts: dict[str, URIRef]
     fields_of_work: dict[str, URIRef]
     meeting_types: dict[str, URIRef]
@@ -43,6 +46,8 @@ class Gazetteer:
     iso2: dict[URIRef, str]
     state_by_iso2: dict[str, URIRef]
     osce: URIRef
+    chairpersonship: URIRef  # the standing structure
+    chairpersonship_of_year: dict[int, URIRef]
 
     def __post_init__(self) -> None:
         self.state_re = bounded(alternation([*self.states, *self.adjectives]))
@@ -51,12 +56,37 @@ class Gazetteer:
         self.structure_re = bounded(alternation(self.structures))
         self.role_re = alternation(self.roles)
         self.conflict_re = bounded(alternation(self.conflicts))
+        self.organization_re = bounded(alternation(self.organizations))
+        self.person_re = bounded(alternation(self.persons))
         of = f"{self.state_name_re}|{alternation(self.structures)}"
         role = f"(?P<role>{self.role_re})(?P<compl>{COMPLEMENT})"
+        # Where a post's "of" ends: not before "delegation" in "the OSCE PA delegation".
+        end = (
+            r"(?=[,.;:)\"”]|$| (?:and|as|who|has|had|have|was|were|is|said|says|to|in"
+            r"|at|on|for|with|from|during|since|after|before|until)\b)"
+        )
         self.person_res = (
             re.compile(rf"(?<!\w){role} of (?:the )?(?P<of>{of}),? (?P<name>{NAME})"),
             re.compile(rf"(?<!\w)(?P<of>{self.state_adjective_re}) {role},? (?P<name>{NAME})"),
-            re.compile(rf"(?P<name>{NAME}), (?:the )?{role} of (?:the )?(?P<of>{of})(?!\w)"),
+            re.compile(
+                rf"(?P<name>{NAME}), (?:the |a )?(?P<former>former )?(?P<osce>OSCE )?{role}"
+                rf"(?: of (?:the )?(?P<of>{of}))?{end}"
+            ),
+        )
+        # "The OSCE Representative on Freedom of the Media, Harlem Désir"
+        self.role_then_person_re = re.compile(
+            rf"(?<!\w)(?:OSCE )?{role}(?: of (?:the )?(?P<of>{of}))?{end}, (?:Ambassador )?"
+            rf"(?P<name>{NAME})"
+        )
+        # Words of role titles never start or make up a person's name ("Foreign Minister").
+        self.role_words = frozenset(
+            w for label in self.roles for w in label.split() if w[:1].isupper()
+        )
+        # A title before a name ("President Emomali Rahmon"); the State comes from context.
+        self.titled_person_re = re.compile(rf"(?<!\w){role} (?P<name>{NAME})")
+        # "Helga Maria Schmid of Germany": a person, without a post.
+        self.person_of_state_re = re.compile(
+            rf"(?P<name>{NAME}) of (?:the )?(?P<of>{self.state_name_re})(?!\w)"
         )
 
     def state(self, name: str) -> URIRef | None:
@@ -89,8 +119,9 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
         return table
 
     states = instances(subclasses(OSCE.State))
-    structures = instances(subclasses(OSCE.Structure) | {ORG.FormalOrganization})
-    structures.discard(iris.relative("org/osce"))
+    structures = instances(subclasses(OSCE.Structure))
+    organizations = instances({ORG.FormalOrganization})
+    organizations.discard(iris.relative("org/osce"))
     structure_names = names(structures, SKOS.prefLabel, SKOS.altLabel)
     for label, iri in list(structure_names.items()):
         if not label.startswith("OSCE") and len(label) > 4:
@@ -102,6 +133,12 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
         adjectives=names(states, OSCE.adjective),
         structures=structure_names,
         roles=names(instances({ORG.Role}), SKOS.prefLabel, SKOS.altLabel),
+        organizations=names(organizations, SKOS.prefLabel, SKOS.altLabel),
+        persons=names(instances({SCHEMA.Person}), SKOS.prefLabel, SKOS.altLabel),
+        state_roles=frozenset(
+            URIRef(str(r))
+            for r in reference.subjects(SKOS.inScheme, iris.relative("scheme/state-roles"))
+        ),
         conflicts=names(instances(subclasses(OSCE.Conflict)), SKOS.prefLabel, SKOS.altLabel),
         fields_of_work=concept_by_label(reference, iris, FIELDS_OF_WORK),
         meeting_types=concept_by_label(reference, iris, MEETING_TYPES),
@@ -109,4 +146,10 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
         iso2=iso2,
         state_by_iso2={code: state for state, code in iso2.items()},
         osce=iris.relative("org/osce"),
+        chairpersonship=iris.relative("structure/chairpersonship"),
+        chairpersonship_of_year={
+            int(str(year)): URIRef(str(chair))
+            for chair, year in reference.subject_objects(OSCE.year)
+            if (chair, RDF.type, OSCE.Chairpersonship) in reference
+        },
     )

@@ -34,6 +34,7 @@ TYPE_LABELS = ("Press release", "Statement", "Press communiqué", "News item", "
 NEWSROOM_HEADER = re.compile(rf"^(?P<city>[A-ZÀ-Þ][A-ZÀ-Þ.'’ -]*)\s+(?P<date>{DAY_MONTH_YEAR})$")
 PUBLISHING_DATE = re.compile(rf"^Publishing date:\s*(?P<date>{DAY_MONTH_YEAR})\s*$")
 MAX_BYTES = 5_000_000
+MAX_META_VALUE = 150  # a metadata value is a short line; a longer "- …" line is body text
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ def read_source(path: Path) -> tuple[str, str]:
         raise SourceError("no such file", subject=str(path), hint="check the path")
     if path.is_dir():
         raise SourceError("is a directory, not a document", subject=str(path))
+    if not path.is_file():
+        raise SourceError("is not a regular file (a device or a pipe?)", subject=str(path))
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise SourceError(
@@ -140,18 +143,19 @@ def read_source(path: Path) -> tuple[str, str]:
         raise SourceError(
             f"not UTF-8 text (byte {exc.start})", subject=str(path), hint="save the page as UTF-8"
         ) from exc
-    return text.replace("\r\n", "\n"), hashlib.sha256(data).hexdigest()
+    # CRLF is kept: mention offsets count characters of the text as decoded (after a BOM).
+    return text, hashlib.sha256(data).hexdigest()
 
 
 def parse(path: Path) -> Document:
     """Read and parse one source document."""
     text, digest = read_source(path)
-    lines = text.split("\n")
-    offsets = _line_offsets(lines)
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    offsets = _line_offsets(text)
     for layout_parser in (_parse_full, _parse_newsroom, _parse_news_item, _parse_title_dateline):
         parsed = layout_parser(path, text, lines, offsets)
         if parsed is not None:
-            layout, title, type_label, metadata, menu, body_line, pub_date, caption = parsed
+            layout, title_line, type_label, metadata, menu, body_line, pub_date, caption = parsed
             return _document(
                 path,
                 digest,
@@ -159,7 +163,7 @@ def parse(path: Path) -> Document:
                 lines,
                 offsets,
                 layout,
-                title,
+                title_line,
                 type_label,
                 metadata,
                 menu,
@@ -175,14 +179,14 @@ def parse(path: Path) -> Document:
     )
 
 
-_Parsed = tuple[str, str | None, str | None, Metadata, NavMenu | None, int, date | None, int | None]
+_Parsed = tuple[str, int | None, str | None, Metadata, NavMenu | None, int, date | None, int | None]
 
 
-def _line_offsets(lines: list[str]) -> list[int]:
+def _line_offsets(text: str) -> list[int]:
     offsets, pos = [], 0
-    for line in lines:
+    for raw in text.split("\n"):
         offsets.append(pos)
-        pos += len(line) + 1
+        pos += len(raw) + 1
     return offsets
 
 
@@ -193,7 +197,7 @@ def _document(
     lines: list[str],
     offsets: list[int],
     layout: str,
-    title: str | None,
+    title_line: int | None,
     type_label: str | None,
     metadata: Metadata,
     menu: NavMenu | None,
@@ -202,13 +206,14 @@ def _document(
     caption_line: int | None,
 ) -> Document:
     regions: list[Region] = []
-    if title is not None:
-        title_line = lines.index(title)
-        regions.append(Region("title", offsets[title_line], title))
+    title = lines[title_line].strip() or None if title_line is not None else None
+    if title_line is not None and title is not None:
+        indent = len(lines[title_line]) - len(lines[title_line].lstrip())
+        regions.append(Region("title", offsets[title_line] + indent, title))
     if caption_line is not None:
         regions.append(Region("caption", offsets[caption_line], lines[caption_line]))
-    body_text = "\n".join(lines[body_line:]).rstrip()
     body_start = offsets[body_line] if body_line < len(offsets) else len(text)
+    body_text = text[body_start:].rstrip()
     if not body_text.strip():
         raise ParseError("the page has no body text", subject=str(path))
     regions.append(Region("body", body_start, body_text))
@@ -245,26 +250,31 @@ def _document(
 
 def _parse_full(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
     """The current osce.org rendering: menu, type label, title, metadata block, body."""
-    date_key = next((i for i, line in enumerate(lines) if line.strip() == "- Date:"), None)
+    date_key = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.strip() == "- Date:" and _has_metadata(lines, i)
+        ),
+        None,
+    )
     if date_key is None:
         return None
     # The type label is the last line before the metadata block that is not a menu line; the
     # title sits between it and '- Date:' (a page without title has the label right above).
     above = lines[date_key - 1].strip() if date_key >= 1 else ""
     type_label: str | None
-    title: str | None
+    title_line: int | None
     if above in TYPE_LABELS:
-        type_label, title, menu_end = above, None, date_key - 1
+        type_label, title_line, menu_end = above, None, date_key - 1
     else:
         label = lines[date_key - 2].strip() if date_key >= 2 else ""
         type_label = label if label and not label.startswith("-") else None
-        title = above or None
-        if title is not None and title.startswith("- "):
-            title = None
+        title_line = date_key - 1 if above and not above.startswith("- ") else None
         menu_end = date_key - 2 if type_label else date_key - 1
     menu = _parse_menu(lines[:menu_end]) if menu_end > 0 else None
     metadata, body_line = _parse_metadata(path, lines, date_key)
-    return ("full", title, type_label, metadata, menu, body_line, None, None)
+    return ("full", title_line, type_label, metadata, menu, body_line, None, None)
 
 
 def _parse_menu(lines: list[str]) -> NavMenu:
@@ -290,6 +300,8 @@ def _parse_metadata(path: Path, lines: list[str], start: int) -> tuple[Metadata,
     index = start
     while index < len(lines) and lines[index].startswith("- "):
         item = lines[index][2:].strip()
+        if DATELINE.match(item) or len(item) > MAX_META_VALUE:
+            break  # the body has begun, with a bullet
         if item.endswith(":") and item[:-1] in META_KEYS:
             key = META_KEYS[item[:-1]]
             values.setdefault(key, [])
@@ -324,24 +336,23 @@ def _parse_metadata(path: Path, lines: list[str], start: int) -> tuple[Metadata,
 def _parse_newsroom(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
     if not lines or lines[0].strip() != "Newsroom" or len(lines) < 4:
         return None
-    title = lines[1].strip() or None
-    header = 2 if NEWSROOM_HEADER.match(lines[2].strip()) else None
+    header = NEWSROOM_HEADER.match(lines[2].strip())
     index = 3 if header is not None else 2
+    header_date = _date_or_error(path, header["date"], "header date") if header else None
     caption = None
     if index < len(lines) and lines[index].rstrip().endswith("Photo details"):
         caption, index = index, index + 1
-    return ("newsroom", title, "Newsroom", Metadata(), None, index, None, caption)
+    return ("newsroom", 1, "Newsroom", Metadata(), None, index, header_date, caption)
 
 
 def _parse_news_item(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
     if not lines or lines[0].strip() != "News" or len(lines) < 3:
         return None
-    title = lines[1].strip() or None
     index, published = 2, None
     match = PUBLISHING_DATE.match(lines[2].strip())
     if match:
-        published, index = parse_date(match["date"]), 3
-    return ("news_item", title, "News", Metadata(), None, index, published, None)
+        published, index = _date_or_error(path, match["date"], "Publishing date"), 3
+    return ("news_item", 1, "News", Metadata(), None, index, published, None)
 
 
 def _parse_title_dateline(
@@ -349,5 +360,17 @@ def _parse_title_dateline(
 ) -> _Parsed | None:
     if len(lines) < 2 or not DATELINE.match(lines[1]):
         return None
-    title = lines[0].strip() or None
-    return ("title_dateline", title, None, Metadata(), None, 1, None, None)
+    return ("title_dateline", 0, None, Metadata(), None, 1, None, None)
+
+
+def _has_metadata(lines: list[str], date_key: int) -> bool:
+    """A press-release block has '- Date:' and at least one more of its keys below it."""
+    keys = {f"- {k}:" for k in META_KEYS if k != "Date"}
+    return any(line.strip() in keys for line in lines[date_key + 1 : date_key + 12])
+
+
+def _date_or_error(path: Path, text: str, what: str) -> date:
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ParseError(f"{what} {text!r} is not a valid date", subject=str(path)) from exc

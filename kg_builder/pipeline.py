@@ -24,9 +24,9 @@ from kg_builder.errors import BuildLocked, ConfigError, KgError, SourceError, Va
 from kg_builder.extract import extract
 from kg_builder.gazetteer import build_gazetteer
 from kg_builder.iris import Iris
-from kg_builder.layout import Release
+from kg_builder.layout import RELEASES, Release
 from kg_builder.parse import Document, parse
-from kg_builder.publish import clean_partials, promote, stage_release
+from kg_builder.publish import PARTIAL, clean_partials, promote, stage_release
 from kg_builder.reason import reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
@@ -61,12 +61,15 @@ def collect_sources(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def load_ontology(path: Path) -> Graph:
+    if not path.is_file():
+        raise ConfigError("ontology file is missing or not a file", subject=str(path))
     try:
         return Graph().parse(path, format="turtle")
-    except FileNotFoundError as exc:
-        raise ConfigError("ontology file is missing", subject=str(path)) from exc
-    except (ParserError, SyntaxError) as exc:
-        raise ConfigError(f"ontology does not parse: {exc}", subject=str(path)) from exc
+    except (ParserError, SyntaxError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"ontology does not parse: {first}", subject=str(path)) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read the ontology: {exc.strerror}", subject=str(path)) from exc
 
 
 def new_build_id(now: datetime) -> str:
@@ -83,19 +86,33 @@ def run(
     started = now or datetime.now(UTC)
     build_id = new_build_id(started)
     attempt = _Attempt(BuildReport(build_id=build_id, started=started.isoformat()))
-    config.out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with lock_out_dir(config.out_dir):
+    _prepare_out_dir(config.out_dir)
+    with lock_out_dir(config.out_dir):
+        try:
             release = _run(config, started, build_id, attempt, progress)
-    except BuildLocked:
-        raise
-    except KgError as exc:
-        attempt.report.status = "failed"
-        attempt.report.error = str(exc)
-        iris = Iris(config.base_iri) if _valid_base(config) else None
-        _write_report(config.out_dir, attempt.report, attempt.validation, iris)
-        raise
+        except KgError as exc:
+            attempt.report.status = "failed"
+            attempt.report.error = str(exc)
+            iris = Iris(config.base_iri) if _valid_base(config) else None
+            _write_report(config.out_dir, attempt.report, attempt.validation, iris)
+            raise
     return BuildResult(release, attempt.report)
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise ConfigError("exists and is not a directory", subject=str(out_dir)) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the output directory: {exc.strerror}",
+            subject=str(out_dir),
+            hint="choose another --out-dir or fix its permissions",
+        ) from exc
 
 
 @dataclass
@@ -244,8 +261,8 @@ def _run(
         staged = stage_release(config.out_dir, build_id, graphs)
         write_ontology_docs(config.ontology, staged.docs)
         report.status = "ok"
-        final_name = staged.root.name.removesuffix(".partial")
-        report.release = str(config.out_dir / "releases" / final_name)
+        final_name = staged.root.name.removesuffix(PARTIAL)
+        report.release = str(config.out_dir / RELEASES / final_name)
         report_graph = report.to_graph(iris.build(build_id), outcome.report)
         write_atomic(staged.report_json, report.to_json())
         write_atomic(staged.report_ttl, report_graph.serialize(format="turtle"))

@@ -72,6 +72,7 @@ def stage_release(out_dir: Path, build_id: str, graphs: dict[URIRef, Graph]) -> 
 def promote(out_dir: Path, staged: Release, keep: int) -> Release:
     """Make a staged release the served one: rename it, then swap the ``current`` link."""
     final = staged.root.with_name(staged.root.name.removesuffix(PARTIAL))
+    _fsync_tree(staged.root)  # the data is on disk before any name points at it
     os.replace(staged.root, final)
     _fsync_dir(final.parent)
     link = out_dir / CURRENT
@@ -93,6 +94,17 @@ def _prune(out_dir: Path, current: Path, keep: int) -> None:
     for old in releases[: max(0, len(releases) - max(keep, 1))]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(Path(folder) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(folder))
 
 
 def _fsync_dir(path: Path) -> None:

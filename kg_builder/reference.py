@@ -122,7 +122,7 @@ def build_reference(
     structures_path = reference_dir / "structures.ttl"
     try:
         graph.parse(structures_path, format="turtle", publicID=iris.base)
-    except (ParserError, SyntaxError, FileNotFoundError) as exc:
+    except (ParserError, SyntaxError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError(
             f"cannot read curated reference data: {exc}", subject=str(structures_path)
         ) from exc

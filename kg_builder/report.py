@@ -70,5 +70,8 @@ class BuildReport:
 def write_atomic(path: Path, data: str) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(data, encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)

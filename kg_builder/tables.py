@@ -15,12 +15,15 @@ def read_tsv(
     Every column of ``columns`` must have a value, those of ``optional`` may be empty."""
     if not path.is_file():
         raise ConfigError("reference file is missing", subject=str(path))
-    with path.open(encoding="utf-8", newline="") as handle:
-        lines = [
-            (n, line)
-            for n, line in enumerate(handle, 1)
-            if line.strip() and not line.startswith("#")
-        ]
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            lines = [
+                (n, line)
+                for n, line in enumerate(handle, 1)
+                if line.strip() and not line.startswith("#")
+            ]
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", subject=str(path)) from exc
     reader = csv.DictReader((line for _, line in lines), delimiter="\t", quoting=csv.QUOTE_NONE)
     missing = (set(columns) | set(optional)) - set(reader.fieldnames or ())
     if missing:

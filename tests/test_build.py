@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import RDF, RDFS, SH
@@ -34,6 +35,7 @@ def test_seed_document_graph_matches_golden(seed_store: ox.Store) -> None:
             seed_store.quads_for_pattern(None, None, None, ox.NamedNode(str(SEED_GRAPH))), key=str
         )
         ox.serialize(quads, str(expected_path), ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        pytest.skip("regenerated tests/cases/seed/expected.trig; review the diff and rerun")
     quads = ox.parse(path=str(expected_path), format=ox.RdfFormat.TRIG)
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,8 +81,10 @@ def test_bad_input_fails_clearly_and_keeps_previous_output(
     before = fingerprint(built_out)
     done = kg_build("--out-dir", built_out, "-q", source)
     assert done.returncode == code
-    first_line = done.stderr.strip().splitlines()[0]
-    assert first_line.startswith("kg-build: ")
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("kg-build: ")
+    if code == 2:
+        assert len(lines) == 1, "an input error is one line"
     assert source.name in done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -101,8 +104,8 @@ def test_validation_failure_names_document_node_and_shape(built_out: Path) -> No
     assert "ValidationReport" in report_ttl
 
 
-def test_debug_shows_traceback() -> None:
-    done = kg_build("--debug", "-q", BAD / "empty.txt", "--out-dir", "/tmp/osce-kg-unused")
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    done = kg_build("--debug", "-q", BAD / "empty.txt", "--out-dir", tmp_path / "out")
     assert done.returncode == 2
     assert "Traceback" in done.stderr
 
@@ -117,3 +120,114 @@ def test_bad_base_iri_is_a_usage_error(tmp_path: Path) -> None:
     done = kg_build("--base-iri", "not an iri", "--out-dir", tmp_path, ROOT / "data" / "sources")
     assert done.returncode == 2
     assert "--base-iri" in done.stderr and "Traceback" not in done.stderr
+
+
+def seed_text() -> str:
+    return (ROOT / "data" / "sources" / "000_9fd24956cc425f56.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("make_source", "message"),
+    [
+        (lambda d: Path("/dev/zero"), "is not a regular file"),
+        (
+            lambda d: _write(
+                d / "bad-pubdate.txt",
+                "News\nA title\nPublishing date: 31 February 2014\nBody text.\n",
+            ),
+            "Publishing date '31 February 2014' is not a valid date",
+        ),
+    ],
+    ids=["device", "impossible-publishing-date"],
+)
+def test_more_bad_sources_are_input_errors(
+    built_out: Path, tmp_path: Path, make_source: object, message: str
+) -> None:
+    source = make_source(tmp_path)  # type: ignore[operator]
+    before = fingerprint(built_out)
+    done = kg_build("--out-dir", built_out, "-q", source)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert fingerprint(built_out) == before
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("flag", "make_value", "message"),
+    [
+        ("--ontology", lambda d: d, "ontology file is missing or not a file"),
+        ("--out-dir", lambda d: _write(d / "a-file", "x"), "exists and is not a directory"),
+        ("--reference-dir", lambda d: d / "nowhere", "reference file is missing"),
+    ],
+    ids=["ontology-is-a-folder", "out-dir-is-a-file", "missing-reference-dir"],
+)
+def test_bad_settings_are_usage_errors(
+    tmp_path: Path, flag: str, make_value: object, message: str
+) -> None:
+    value = make_value(tmp_path)  # type: ignore[operator]
+    args = [flag, value] if flag == "--out-dir" else ["--out-dir", tmp_path / "out", flag, value]
+    done = kg_build(*args, "-q", ROOT / "data" / "sources")
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reference_table_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    ref = tmp_path / "ref"
+    shutil.copytree(ROOT / "data" / "reference", ref)
+    (ref / "chairpersonships.tsv").write_bytes(b"year\tstate\n1991\tGermany\xff\n")
+    done = kg_build(
+        "--out-dir", tmp_path / "out", "--reference-dir", ref, "-q", ROOT / "data" / "sources"
+    )
+    assert done.returncode == 2
+    assert "chairpersonships.tsv: not UTF-8 text" in done.stderr
+
+
+def test_title_equal_to_a_menu_line_points_at_the_title(tmp_path: Path) -> None:
+    from kg_builder.parse import parse
+
+    text = seed_text().replace(
+        "Joint Statement by the Heads of Delegation of the OSCE Minsk Group Co-Chair Countries",
+        "Secretariat",
+    )
+    doc = parse(_write(tmp_path / "menu-title.txt", text))
+    title = doc.regions[0]
+    assert title.kind == "title" and title.text == "Secretariat"
+    assert doc.text.index("Press release\nSecretariat") + len("Press release\n") == title.start
+
+
+def test_body_bullets_after_fields_of_work_stay_in_the_body(tmp_path: Path) -> None:
+    from kg_builder.parse import parse
+
+    text = seed_text().replace(
+        "- Conflict prevention and resolution\nBASEL",
+        "- Conflict prevention and resolution\n- BASEL",
+    )
+    doc = parse(_write(tmp_path / "bullet.txt", text))
+    assert doc.metadata.fields_of_work == ("Conflict prevention and resolution",)
+    assert doc.regions[-1].text.startswith("- BASEL, Switzerland")
+
+
+def test_a_bulleted_date_line_does_not_make_a_full_page(tmp_path: Path) -> None:
+    from kg_builder.parse import parse
+
+    text = "A title\nVIENNA, 4 December 2014 - The meeting agreed:\n- Date:\n- to meet again.\n"
+    doc = parse(_write(tmp_path / "bullets.txt", text))
+    assert doc.layout == "title_dateline"
+
+
+def test_crlf_and_bom_offsets_point_at_the_mention(tmp_path: Path) -> None:
+    from kg_builder.parse import parse
+
+    raw = "\ufeff" + seed_text().replace("\n", "\r\n")
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(raw.encode("utf-8"))
+    doc = parse(path)
+    body = doc.regions[-1]
+    assert doc.text[body.start : body.end] == body.text
+    start = doc.text.index("Sergey Lavrov")
+    assert doc.text[start : start + 13] == "Sergey Lavrov"
+    assert doc.date is not None and doc.date.isoformat() == "2014-12-04"

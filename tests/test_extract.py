@@ -144,3 +144,26 @@ def test_adjective_post_pattern(tmp_path: Path, gazetteer: Gazetteer) -> None:
         "Didier Burkhalter",
         "Foreign Minister of Switzerland",
     )
+
+
+def test_spans_agree_with_brute_force() -> None:
+    import random
+
+    from kg_builder.extract import _Spans
+
+    rng = random.Random(7)
+    for _trial in range(200):
+        spans, taken = _Spans(), []
+        for _ in range(40):
+            a = rng.randrange(200)
+            b = a + rng.randrange(1, 12)
+            assert spans.free(a, b) == all(b <= s or a >= e for s, e in taken)
+            if rng.random() < 0.6:
+                spans.take(a, b)
+                taken.append((a, b))
+
+
+def test_persons_listed_with_posts_keep_their_own_posts(seed: Extraction) -> None:
+    holders = {(p.holder_name, p.role_label) for p in seed.posts.values()}
+    assert ("John Kerry", "State Secretary for European Affairs") not in holders
+    assert ("Harlem Desir", "State Secretary for European Affairs") in holders
