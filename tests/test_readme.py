@@ -15,10 +15,15 @@ import pytest
 from click.testing import CliRunner
 
 from kg_builder.cli import main as kg_build
+from kg_builder.evaluate_cli import main as kg_evaluate
 from server.cli import main as kg_serve
 
 README_PATH = Path(__file__).resolve().parent.parent / "README.md"
-COMMANDS: dict[str, click.Command] = {"kg-build": kg_build, "kg-serve": kg_serve}
+COMMANDS: dict[str, click.Command] = {
+    "kg-build": kg_build,
+    "kg-serve": kg_serve,
+    "kg-evaluate": kg_evaluate,
+}
 BLOCK = re.compile(r"```text\n\$ kg-build --help\n.*?```\n", re.S)
 
 
