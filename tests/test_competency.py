@@ -1,9 +1,11 @@
 """Competency questions: each ``tests/competency/*.rq`` against the graph built from the seed,
-compared with the ``.expected`` answer beside it (one row a line, values tab-separated, in
-the query's order; ``true``/``false`` for ASK)."""
+compared with the ``.expected`` answer beside it (one row a line, values tab-separated as
+N-Triples terms, in the query's order; ``true``/``false`` for ASK). ``OSCE_KG_REGEN=1``
+rewrites the expected answers; review the diff."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +19,8 @@ def answer(store: ox.Store, query: str) -> list[str]:
     if isinstance(result, ox.QueryBoolean):
         return [str(bool(result)).lower()]
     assert isinstance(result, ox.QuerySolutions)
-    return ["\t".join("" if v is None else v.value for v in row) for row in result]
+    # N-Triples forms, so a lost language tag or datatype fails the test too
+    return ["\t".join("" if v is None else str(v) for v in row) for row in result]
 
 
 def test_there_are_competency_questions() -> None:
@@ -26,8 +29,12 @@ def test_there_are_competency_questions() -> None:
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_competency_question(seed_store: ox.Store, query: Path) -> None:
-    expected = query.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
-    assert answer(seed_store, query.read_text(encoding="utf-8")) == expected
+    got = answer(seed_store, query.read_text(encoding="utf-8"))
+    expected_path = query.with_suffix(".expected")
+    if os.environ.get("OSCE_KG_REGEN"):
+        expected_path.write_text("".join(f"{line}\n" for line in got), encoding="utf-8")
+        pytest.skip(f"regenerated {expected_path.name}")
+    assert got == expected_path.read_text(encoding="utf-8").splitlines()
 
 
 def test_participating_states_are_the_57_of_the_reference_table(seed_store: ox.Store) -> None:
@@ -39,4 +46,4 @@ def test_participating_states_are_the_57_of_the_reference_table(seed_store: ox.S
     )
     query = (Path(__file__).parent / "competency" / "01-participating-states.rq").read_text()
     assert len(names) == 57
-    assert answer(seed_store, query) == names
+    assert answer(seed_store, query) == [f'"{name}"@en' for name in names]
