@@ -64,6 +64,8 @@ def parse_request(
     Raises ProtocolError for anything the endpoint will not run: updates (403), a POST media
     type other than form or sparql-query (415), a missing, repeated or oversized query.
     """
+    if method == "HEAD":  # as GET, without the body (Flask drops it)
+        method = "GET"
     if method not in ("GET", "POST"):
         raise ProtocolError(405, f"{method} is not a SPARQL query method.", "Use GET or POST.")
     queries = args.getlist("query")

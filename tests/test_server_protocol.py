@@ -293,3 +293,11 @@ def test_analyse_undeclared_prefix() -> None:
 
 def test_analyse_deep_nesting_is_a_400_not_a_crash() -> None:
     assert "nested too deeply" in analysis_error("ASK " + "{" * 5000 + "}" * 5000).message
+
+
+def test_head_is_read_as_get() -> None:
+    """Regression: HEAD /sparql answered 405 while the Allow header of other 405s listed HEAD."""
+    from werkzeug.datastructures import MultiDict
+
+    request = parse_request("HEAD", None, MultiDict({"query": "ASK {}"}), MultiDict())
+    assert request is not None and request.query == "ASK {}"
