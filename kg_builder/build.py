@@ -112,7 +112,10 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
 
 def _place(g: Graph, place: PlaceRef) -> None:
     g.add((place.iri, RDF.type, OSCE.City if place.city is not None else OSCE.Place))
-    g.add((place.iri, SKOS.prefLabel, Literal(place.name, lang="en")))
+    canonical = place.city.name if place.city is not None else place.name
+    g.add((place.iri, SKOS.prefLabel, Literal(canonical, lang="en")))
+    if canonical != place.name:  # the spelling of the text ("Sukhumi" for Sokhumi)
+        g.add((place.iri, SKOS.altLabel, Literal(place.name, lang="en")))
     if place.state is not None:
         g.add((place.iri, OSCE.locatedIn, place.state))
     if place.city is not None:

@@ -167,6 +167,7 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     for region in doc.regions:
         _states(out, region, gaz, spans)
         _meetings(out, region, gaz, iris, spans)
+        _places(out, region, gaz, iris, spans)
     out.mentions.sort(key=lambda m: (m.start, m.end, m.kind))
     return out
 
@@ -251,12 +252,11 @@ def _place(out: Extraction, gaz: Gazetteer, iris: Iris, name: str, country: str 
     state = gaz.state(country) if country else None
     code = gaz.iso2.get(state) if state is not None else None
     city = places.resolve(name, code)
+    label = name.title() if name.isupper() else name  # as written; "BASEL" → "Basel"
     if city is not None:
         state = state or gaz.state_by_iso2.get(city.country_code)
-        label, code = city.name, city.country_code
-    else:
-        label = name.title() if name.isupper() else name
-    ref = PlaceRef(iris.place(label, code), label, state, city)
+        code = city.country_code
+    ref = PlaceRef(iris.place(city.name if city else label, code), label, state, city)
     out.places[ref.iri] = ref
     return ref
 
@@ -552,6 +552,40 @@ def _states(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> N
             state = gaz.state(match.group(0))
             if state is not None:
                 _mention(out, spans, state, "state", start, end)
+
+
+_PLACE_LIST = re.compile(
+    rf"(?<!\w)(?:in|at|near|from|outside|to|visited|of)\s+(?P<places>{PLACE_TOKEN}"
+    rf"(?:(?:, and |, | and ){PLACE_TOKEN})*)"
+)
+
+
+def _places(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
+    """Cities named after a preposition ("in Osh", "from Tbilisi, Moscow and Washington"),
+    when the gazetteer knows them without ambiguity; never a State, structure or person."""
+    for match in _PLACE_LIST.finditer(region.text):
+        offset = region.start + match.start("places")
+        for token in re.finditer(PLACE_TOKEN, match["places"]):
+            name = token.group(0)
+            start, end = offset + token.start(), offset + token.end()
+            if not spans.free(start, end) or not _plausible_place(name, gaz):
+                continue
+            city = places.resolve(name)
+            if city is None:
+                continue
+            place = _place(out, gaz, iris, name, None)
+            _mention(out, spans, place.iri, "place", start, end)
+
+
+def _plausible_place(name: str, gaz: Gazetteer) -> bool:
+    return not (
+        gaz.state(name)
+        or gaz.structure(name)
+        or name in gaz.organizations
+        or name in gaz.persons
+        or name.split()[0] in NOT_NAMES
+        or name in MONTH_NUMBER
+    )
 
 
 _MEETING = re.compile(

@@ -40,8 +40,10 @@ def _rows() -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=1)
-def _cities() -> dict[str, list[City]]:
+def _cities() -> tuple[dict[str, list[City]], dict[str, list[City]]]:
+    """Two indexes: by (folded) name, and by alternate name."""
     index: dict[str, list[City]] = defaultdict(list)
+    alternates: dict[str, list[City]] = defaultdict(list)
     for row in _rows():
         city = City(
             geonames_id=int(row["geonameid"]),
@@ -51,8 +53,10 @@ def _cities() -> dict[str, list[City]]:
             longitude=float(row["longitude"]),
             population=int(row["population"]),
         )
-        index[city.name.casefold()].append(city)
-    return dict(index)
+        index[_fold(city.name)].append(city)
+        for key in {_fold(str(a)) for a in row["alternatenames"] or ()} - {_fold(city.name)}:
+            alternates[key].append(city)  # "Avdiivka" finds Avdiyivka
+    return dict(index), dict(alternates)
 
 
 def resolve_in_country(name: str, country_code: str) -> City | None:
@@ -76,7 +80,11 @@ def resolve_in_country(name: str, country_code: str) -> City | None:
 
 
 def candidates(name: str) -> list[City]:
-    return sorted(_cities().get(name.casefold(), []), key=lambda c: -c.population)
+    """Cities called ``name`` (or known by it), most populous first, each once."""
+    by_name, by_alternate = _cities()
+    found = by_name.get(_fold(name)) or by_alternate.get(_fold(name), [])
+    unique = {c.geonames_id: c for c in found}
+    return sorted(unique.values(), key=lambda c: -c.population)
 
 
 def resolve(name: str, country_code: str | None = None) -> City | None:
