@@ -168,6 +168,7 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
         _states(out, region, gaz, spans)
         _meetings(out, region, gaz, iris, spans)
         _places(out, region, gaz, iris, spans)
+    _meeting_of_the_day(out, gaz, iris)
     out.mentions.sort(key=lambda m: (m.start, m.end, m.kind))
     return out
 
@@ -616,6 +617,32 @@ def _meetings(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans
             if spans.free(start, start + len(name)):
                 _mention(out, spans, place.iri, "place", start, start + len(name))
             _add_meeting(out, gaz, iris, place, when, participants)
+
+
+_TODAY_MEETING = re.compile(
+    r"\b(?:meeting|talks|round|conference|forum|session|briefing|consultations|summit)\b"
+    r"[^.]*\btoday\b|\btoday\b[^.]*\b(?:meeting|talks|round|conference|forum|session|briefing)\b",
+    re.IGNORECASE,
+)
+
+
+def _meeting_of_the_day(out: Extraction, gaz: Gazetteer, iris: Iris) -> None:
+    """A lead sentence that reports a meeting "today" dates it to the document's date and
+    places it at the dateline ("GENEVA, 13 December 2017 - The 42nd round … ended today")."""
+    doc = out.document
+    body = next((r for r in doc.regions if r.kind == "body"), None)
+    if body is None or doc.dateline is None or out.place is None or doc.date is None:
+        return
+    lead = body.text[doc.dateline.end - body.start :].split(". ", 1)[0]
+    if not _TODAY_MEETING.search(lead):
+        return
+    when = Literal(doc.date.isoformat(), datatype=XSD.date)
+    if any(m.place == out.place.iri and m.when == when for m in out.meetings.values()):
+        return
+    key = f"{doc.date.isoformat()}-{out.place.name}"
+    label = f"Meeting in {out.place.name}, {doc.date.isoformat()}"
+    meeting = MeetingRef(iris.meeting(key), label, out.place.iri, when, (), None)
+    out.meetings[meeting.iri] = meeting
 
 
 def _add_meeting(

@@ -79,20 +79,24 @@ def resolve_in_country(name: str, country_code: str) -> City | None:
     return best
 
 
-def candidates(name: str) -> list[City]:
-    """Cities called ``name`` (or known by it), most populous first, each once."""
+def candidates(name: str, *, alternates: bool = False) -> list[City]:
+    """Cities called ``name`` (or, if asked, known by it as another name), most populous first.
+    Alternate names are many and loose ("Gali" is also Galle, Sri Lanka): they are used only
+    when the text names the country too."""
     by_name, by_alternate = _cities()
-    found = by_name.get(_fold(name)) or by_alternate.get(_fold(name), [])
+    found = by_name.get(_fold(name)) or (by_alternate.get(_fold(name), []) if alternates else [])
     unique = {c.geonames_id: c for c in found}
     return sorted(unique.values(), key=lambda c: -c.population)
 
 
 def resolve(name: str, country_code: str | None = None) -> City | None:
     """The city ``name`` denotes, or None when unknown or ambiguous."""
-    found = candidates(name)
     if country_code:
-        found = [c for c in found if c.country_code == country_code.upper()]
+        found = [
+            c for c in candidates(name, alternates=True) if c.country_code == country_code.upper()
+        ]
         return found[0] if found else None
+    found = candidates(name)
     if len(found) == 1:
         return found[0]
     if len(found) > 1 and found[0].population >= DOMINANCE * found[1].population:

@@ -167,3 +167,13 @@ def test_persons_listed_with_posts_keep_their_own_posts(seed: Extraction) -> Non
     holders = {(p.holder_name, p.role_label) for p in seed.posts.values()}
     assert ("John Kerry", "State Secretary for European Affairs") not in holders
     assert ("Harlem Desir", "State Secretary for European Affairs") in holders
+
+
+def test_alternate_names_need_the_country() -> None:
+    """Regression: without a country, GeoNames' alternate names linked "Gali" (Georgia) to
+    Galle, Sri Lanka; with the country they still find Sokhumi for "Sukhumi"."""
+    from kg_builder import places
+
+    assert places.resolve("Gali") is None
+    sukhumi = places.resolve("Sukhumi", "GE")
+    assert sukhumi is not None and sukhumi.country_code == "GE"
