@@ -37,9 +37,7 @@ def main() -> None:
     iris = Iris("https://w3id.org/osce-kg/")
     pages = sorted(DEVSET.glob("dev*.txt"))
     docs = [parse(p) for p in pages]
-    reference = build_reference(
-        ROOT / "data" / "reference", [(iris.source(d.doc_id), d.menu) for d in docs if d.menu], iris
-    )
+    reference = build_reference(ROOT / "data" / "reference", docs, iris)
     gaz = build_gazetteer(reference.graph, Graph().parse(ROOT / "ontology" / "osce.ttl"), iris)
     rates = []
     for _ in range(args.rounds):

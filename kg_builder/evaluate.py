@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from kg_builder.errors import SourceError
 from kg_builder.extract import Extraction, extract
@@ -23,6 +23,7 @@ from kg_builder.gazetteer import Gazetteer, build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.namespaces import OSCE
 from kg_builder.parse import Document, parse
+from kg_builder.pipeline import load_ontology
 from kg_builder.reference import build_reference
 
 CATEGORIES = (
@@ -173,7 +174,7 @@ def predicted_record(ex: Extraction, keys: _Keys) -> dict[str, set[str]]:
         },
         "conflicts": {keys.entity(c) for c in ex.conflicts},
         "meetings": {
-            f"{fold(gaz.label(m.place) if m.place else None)} | {m.when or ''}"
+            f"{fold(ex.places[m.place].name if m.place in ex.places else None)} | {m.when or ''}"
             for m in ex.meetings.values()
         },
         "agreements": {fold(a.label) for a in ex.agreements.values()},
@@ -216,16 +217,20 @@ def evaluate(gold_path: Path, docs_dir: Path, reference_dir: Path, ontology: Pat
         raise SourceError("no such file", subject=str(gold_path)) from exc
     except json.JSONDecodeError as exc:
         raise SourceError(f"not JSON: {exc}", subject=str(gold_path)) from exc
+    if not isinstance(golds, list) or not all(
+        isinstance(g, dict) and {"id", "file", "doc_type"} <= g.keys() for g in golds
+    ):
+        raise SourceError(
+            "not a list of gold records with id, file and doc_type",
+            subject=str(gold_path),
+            hint="see the schema in ../shared/devset/README.md",
+        )
     iris = Iris("https://w3id.org/osce-kg/")
     documents: list[tuple[dict[str, object], Document]] = []
     for gold in golds:
         documents.append((gold, parse(docs_dir / Path(str(gold["file"])).name)))
-    reference = build_reference(
-        reference_dir,
-        [(iris.source(d.doc_id), d.menu) for _g, d in documents if d.menu is not None],
-        iris,
-    )
-    gaz = build_gazetteer(reference.graph, Graph().parse(ontology, format="turtle"), iris)
+    reference = build_reference(reference_dir, [d for _g, d in documents], iris)
+    gaz = build_gazetteer(reference.graph, load_ontology(ontology), iris)
     keys = _Keys(gaz)
     scores = {name: Score() for name in CATEGORIES}
     for gold, doc in documents:

@@ -18,9 +18,10 @@ from datetime import date
 from rdflib import Literal, URIRef
 
 from kg_builder import places
+from kg_builder.dates import partial_date
 from kg_builder.gazetteer import UP, Gazetteer, bounded
 from kg_builder.iris import Iris, slugify
-from kg_builder.namespaces import OSCE, XSD
+from kg_builder.namespaces import OSCE
 from kg_builder.parse import MONTHS, Document, Region
 
 MONTH_NUMBER = {m: n for n, m in enumerate(MONTHS.split("|"), 1)}
@@ -43,6 +44,7 @@ TYPE_CLASS = {
     "Newsroom": OSCE.PressRelease,
     "News": OSCE.NewsItem,
     "News item": OSCE.NewsItem,
+    "Statement": OSCE.Statement,
 }
 
 
@@ -112,6 +114,7 @@ class Extraction:
     agreements: dict[URIRef, AgreementRef] = field(default_factory=dict)
     conflicts: set[URIRef] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    person_at: dict[tuple[int, int], URIRef] = field(default_factory=dict)  # known persons
 
     def entities(self, kind: str) -> set[URIRef]:
         return {m.entity for m in self.mentions if m.kind == kind}
@@ -154,13 +157,14 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
         place=None,
     )
     spans = _Spans()
+    context = _context_state(out, gaz)  # the State the document is about, if its title says
     _document_record(out, gaz, iris, spans)
     for region in doc.regions:
         _structures(out, region, gaz, spans)
         _organizations(out, region, gaz, spans)
         _agreements(out, region, iris, spans)
         _conflicts(out, region, gaz, spans)
-        _persons(out, region, gaz, iris, spans)
+        _persons(out, region, gaz, iris, spans, context)
     _surnames(out, spans)
     if out.issuer is None:
         out.issuer = _inferred_issuer(out)
@@ -183,7 +187,8 @@ def _mention(
 def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
     doc, meta = out.document, out.document.metadata
     if meta.source:
-        out.issuer = _in_year(gaz, gaz.structure(meta.source), doc)
+        issuer = gaz.structure(meta.source)
+        out.issuer = _in_year(gaz, issuer, doc) if issuer is not None else None
         if out.issuer is None:
             out.warnings.append(f"issuer {meta.source!r} is not a known OSCE structure")
     for name in meta.fields_of_work:
@@ -214,8 +219,6 @@ def _document_class(doc: Document) -> URIRef:
     """From the page's type label; without one, from how the title opens; else a press release."""
     if doc.type_label in TYPE_CLASS:
         return TYPE_CLASS[doc.type_label]
-    if doc.type_label == "Statement":
-        return OSCE.Statement
     title = (doc.title or "").casefold()
     for opening, kind in TITLE_OPENINGS:
         if title.startswith(opening):
@@ -223,12 +226,11 @@ def _document_class(doc: Document) -> URIRef:
     return OSCE.PressRelease
 
 
-def _in_year(gaz: Gazetteer, structure: URIRef | None, doc: Document) -> URIRef | None:
+def _in_year(gaz: Gazetteer, structure: URIRef, doc: Document) -> URIRef:
     """ "the Chairpersonship" in a dated document is that year's Chairpersonship."""
-    if structure is None or structure != gaz.chairpersonship or doc.date is None:
+    if structure != gaz.chairpersonship or doc.date is None:
         return structure
-    yearly = gaz.chairpersonship_of_year.get(doc.date.year)
-    return yearly if yearly is not None else structure
+    return gaz.chairpersonship_of_year.get(doc.date.year, structure)
 
 
 def _inferred_issuer(out: Extraction) -> URIRef | None:
@@ -274,7 +276,7 @@ def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) 
             continue  # the Secretary General of another organisation
         start = region.start + match.start()
         if spans.free(start, start + len(label)):
-            structure = _in_year(gaz, gaz.structures[label], out.document) or gaz.structures[label]
+            structure = _in_year(gaz, gaz.structures[label], out.document)
             _mention(out, spans, structure, "structure", start, start + len(label))
 
 
@@ -305,11 +307,9 @@ def _agreements(out: Extraction, region: Region, iris: Iris, spans: _Spans) -> N
             groups = match.groupdict()
             year = groups.get("year") or groups.get("year2")
             month = groups.get("month")
-            when: Literal | None = None
-            if year and month:
-                when = Literal(f"{year}-{MONTH_NUMBER[month]:02d}", datatype=XSD.gYearMonth)
-            elif year:
-                when = Literal(year, datatype=XSD.gYear)
+            when = None
+            if year:
+                when = partial_date(f"{year}-{MONTH_NUMBER[month]:02d}" if month else year)
             label = name[0].upper() + name[1:]
             if name == "ceasefire" and year:
                 label = f"Ceasefire of {year}"
@@ -408,7 +408,14 @@ def _plausible_name(name: str, gaz: Gazetteer) -> bool:
     )
 
 
-def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: _Spans) -> None:
+def _persons(
+    out: Extraction,
+    region: Region,
+    gaz: Gazetteer,
+    iris: Iris,
+    spans: _Spans,
+    context: URIRef | None,
+) -> None:
     """Persons: those the reference data knows, by full name; and persons named with their
     post ("Foreign Minister of the Russian Federation Sergey Lavrov", "Austrian Foreign
     Minister Karin Kneissl", "Thomas Greminger, the OSCE Secretary General", "President
@@ -416,6 +423,7 @@ def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans:
     for match in gaz.person_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
         if spans.free(start, end):
+            out.person_at[(start, end)] = gaz.persons[match.group(0)]
             _mention(out, spans, gaz.persons[match.group(0)], "person", start, end)
     for pattern in (*gaz.person_res, gaz.role_then_person_re):
         for match in pattern.finditer(region.text):
@@ -426,7 +434,7 @@ def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans:
             if of_label is None and (groups.get("osce") or gaz.structure(match["role"])):
                 of_iri = gaz.osce  # "the OSCE Secretary General", "Representative on ..."
             elif of_label is None and gaz.roles[match["role"]] in gaz.state_roles:
-                of_iri, state = _context_state(out, gaz), _context_state(out, gaz)
+                of_iri = state = context
             if not _plausible_name(match["name"], gaz):
                 continue
             if (
@@ -447,7 +455,6 @@ def _persons(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans:
                 if of_iri is not None and spans.free(of_start, of_start + len(of_label)):
                     kind = "state" if state is not None else "structure"
                     _mention(out, spans, of_iri, kind, of_start, of_start + len(of_label))
-    context = _context_state(out, gaz)
     for match in gaz.titled_person_re.finditer(region.text):
         start = region.start + match.start("name")
         if not _plausible_name(match["name"], gaz) or not spans.free(start, start + 1):
@@ -476,9 +483,9 @@ def _person(
     """Record the person ``match`` names, and the post it gives them when it names one."""
     name = match["name"]
     start, end = region.start + match.start("name"), region.start + match.end("name")
-    same = [m for m in out.mentions if (m.start, m.end) == (start, end) and m.kind == "person"]
-    if same:  # a person the reference data knows, already found by name
-        person = same[0].entity
+    known = out.person_at.get((start, end))
+    if known is not None:  # a person the reference data knows, already found by name
+        person = known
     elif not spans.free(start, end):
         return False
     else:
@@ -529,23 +536,17 @@ def _with_article(name: str) -> str:
 def _surnames(out: Extraction, spans: _Spans) -> None:
     """Later surname-only mentions ("Desir said") belong to the person named in full."""
     surnames = {post.holder_name.split()[-1]: post.holder for post in out.posts.values()}
+    patterns = [(bounded(re.escape(surname)), person) for surname, person in surnames.items()]
     for region in out.document.regions:
-        for surname, person in surnames.items():
-            for match in bounded(re.escape(surname)).finditer(region.text):
+        for pattern, person in patterns:
+            for match in pattern.finditer(region.text):
                 start, end = region.start + match.start(), region.start + match.end()
                 if spans.free(start, end):
                     _mention(out, spans, person, "person", start, end)
 
 
-_NOT_A_STATE = re.compile(
-    r"(?:ethnic|speak|speaks|speaking|spoken in) (?P<list>{adj}(?:(?:, | and | or ){adj})*)"
-    r"|(?P<usstate>state of Georgia)"
-)
-
-
 def _states(out: Extraction, region: Region, gaz: Gazetteer, spans: _Spans) -> None:
-    excluded = re.compile(_NOT_A_STATE.pattern.replace("{adj}", f"(?:{gaz.state_adjective_re})"))
-    for match in excluded.finditer(region.text):
+    for match in gaz.not_state_re.finditer(region.text):
         spans.take(region.start + match.start(), region.start + match.end())
     for match in gaz.state_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
@@ -606,11 +607,11 @@ def _meetings(out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans
                 if (s := gaz.state(m.group(0))) is not None
             )
         )
-        when = Literal(match["year"], datatype=XSD.gYear) if match["year"] else None
+        when = partial_date(match["year"]) if match["year"] else None
         offset = region.start + match.start("places")
         for token in re.finditer(rf"{PLACE_TOKEN}", match["places"]):
             name = token.group(0)
-            if gaz.state(name) or gaz.structure(name) or not places.is_known(name):
+            if not _plausible_place(name, gaz) or not places.is_known(name):
                 continue
             place = _place(out, gaz, iris, name, None)
             start = offset + token.start()
@@ -636,7 +637,7 @@ def _meeting_of_the_day(out: Extraction, gaz: Gazetteer, iris: Iris) -> None:
     lead = body.text[doc.dateline.end - body.start :].split(". ", 1)[0]
     if not _TODAY_MEETING.search(lead):
         return
-    when = Literal(doc.date.isoformat(), datatype=XSD.date)
+    when = partial_date(doc.date.isoformat())
     if any(m.place == out.place.iri and m.when == when for m in out.meetings.values()):
         return
     key = f"{doc.date.isoformat()}-{out.place.name}"

@@ -82,6 +82,13 @@ class Gazetteer:
         self.role_words = frozenset(
             w for label in self.roles for w in label.split() if w[:1].isupper()
         )
+        self._structures_folded = {k.casefold(): v for k, v in self.structures.items()}
+        # "ethnic Armenian and Azerbaijani", "speak Russian or Georgian", "the state of Georgia"
+        adj = f"(?:{self.state_adjective_re})"
+        self.not_state_re = re.compile(
+            rf"(?:ethnic|speak|speaks|speaking|spoken in) {adj}(?:(?:, | and | or ){adj})*"
+            r"|state of Georgia"
+        )
         # A title before a name ("President Emomali Rahmon"); the State comes from context.
         self.titled_person_re = re.compile(rf"(?<!\w){role} (?P<name>{NAME})")
         # "Helga Maria Schmid of Germany": a person, without a post.
@@ -93,11 +100,7 @@ class Gazetteer:
         return self.states.get(name) or self.adjectives.get(name)
 
     def structure(self, name: str) -> URIRef | None:
-        found = self.structures.get(name)
-        if found is None:
-            folded = name.casefold()
-            found = next((v for k, v in self.structures.items() if k.casefold() == folded), None)
-        return found
+        return self.structures.get(name) or self._structures_folded.get(name.casefold())
 
     def label(self, iri: URIRef) -> str:
         return self.labels.get(iri) or str(iri).rsplit("/", 1)[-1]
@@ -121,7 +124,7 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
     states = instances(subclasses(OSCE.State))
     structures = instances(subclasses(OSCE.Structure))
     organizations = instances({ORG.FormalOrganization})
-    organizations.discard(iris.relative("org/osce"))
+    organizations.discard(iris.osce())
     structure_names = names(structures, SKOS.prefLabel, SKOS.altLabel)
     for label, iri in list(structure_names.items()):
         if not label.startswith("OSCE") and len(label) > 4:
@@ -145,7 +148,7 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
         labels=labels,
         iso2=iso2,
         state_by_iso2={code: state for state, code in iso2.items()},
-        osce=iris.relative("org/osce"),
+        osce=iris.osce(),
         chairpersonship=iris.relative("structure/chairpersonship"),
         chairpersonship_of_year={
             int(str(year)): URIRef(str(chair))

@@ -68,6 +68,10 @@ class Iris:
         return self._iri("software", "osce-kg", version)
 
     # entities
+    def osce(self) -> URIRef:
+        """The Organization for Security and Co-operation in Europe itself."""
+        return self._iri("org", "osce")
+
     def state(self, name: str) -> URIRef:
         return self._iri("state", slugify(name))
 

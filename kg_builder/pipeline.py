@@ -191,11 +191,7 @@ def _run(
             report.documents.append(DocumentReport(doc.doc_id, str(path), layout=doc.layout))
 
     with _timed(report, "reference"):
-        reference = build_reference(
-            config.reference_dir,
-            [(iris.source(d.doc_id), d.menu) for d in documents if d.menu is not None],
-            iris,
-        )
+        reference = build_reference(config.reference_dir, documents, iris)
         report.warnings.extend(reference.warnings)
         gazetteer = build_gazetteer(reference.graph, ontology, iris)
 

@@ -20,7 +20,7 @@ from rdflib.exceptions import ParserError
 from kg_builder.errors import ConfigError
 from kg_builder.iris import Iris
 from kg_builder.namespaces import ORG, OSCE, PROV, RDF, SKOS, XSD
-from kg_builder.parse import NavMenu
+from kg_builder.parse import Document, NavMenu
 from kg_builder.reference_facts import add_dated_facts
 from kg_builder.tables import read_tsv
 
@@ -89,7 +89,7 @@ def load_states(path: Path) -> list[StateRow]:
 
 
 def build_reference(
-    reference_dir: Path, menus: Iterable[tuple[URIRef, NavMenu]], iris: Iris
+    reference_dir: Path, documents: Iterable[Document], iris: Iris
 ) -> ReferenceData:
     """The reference graph from the curated files and the menus of the parsed pages."""
     graph = Graph()
@@ -129,9 +129,10 @@ def build_reference(
     reference_graph = iris.reference_graph()
     for path in (states_path, names_path, structures_path):
         graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
-    for source, menu in menus:
-        graph.add((reference_graph, PROV.wasDerivedFrom, source))
-        _add_menu(ref, menu, iris, _state_index(graph))
+    for doc in documents:
+        if doc.menu is not None:
+            graph.add((reference_graph, PROV.wasDerivedFrom, iris.source(doc.doc_id)))
+            _add_menu(ref, doc.menu, iris, _state_index(graph))
     for path in add_dated_facts(graph, reference_dir, iris, ref.warnings):
         graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
     return ref
@@ -148,7 +149,7 @@ def _state_index(graph: Graph) -> dict[str, URIRef]:
 
 def _add_menu(ref: ReferenceData, menu: NavMenu, iris: Iris, states: dict[str, URIRef]) -> None:
     graph = ref.graph
-    osce_org = iris.relative("org/osce")
+    osce_org = iris.osce()
     for heading, scheme_slug, concept_class in (
         ("Fields of work", FIELDS_OF_WORK, OSCE.FieldOfWork),
         ("Meetings and conferences", MEETING_TYPES, OSCE.MeetingType),

@@ -43,6 +43,7 @@ class _Facts:
         self.iris = iris
         self.warnings = warnings
         self.read: list[Path] = []
+        self.current = directory  # the table being read, for error messages
 
     def rows(
         self, name: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
@@ -153,7 +154,7 @@ def add_dated_facts(graph: Graph, directory: Path, iris: Iris, warnings: list[st
 
 def _chairpersonships(facts: _Facts) -> None:
     g, iris = facts.graph, facts.iris
-    osce_org = iris.relative("org/osce")
+    osce_org = iris.osce()
     cio = iris.relative("role/chairperson-in-office")
     for number, row in facts.rows(
         "chairpersonships.tsv", ("year", "state", "source"), ("chairperson_in_office",)
@@ -208,7 +209,7 @@ def _institutions(facts: _Facts) -> None:
 
 def _field_operations(facts: _Facts) -> None:
     g, iris = facts.graph, facts.iris
-    osce_org = iris.relative("org/osce")
+    osce_org = iris.osce()
     by_id: dict[str, URIRef] = {}
     for number, row in facts.rows(
         "field-operations.tsv",

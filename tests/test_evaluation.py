@@ -77,6 +77,15 @@ def test_kg_evaluate_command(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["categories"]["states"]["f1"] >= FLOORS["states"]
 
 
+def test_malformed_gold_is_an_input_error(tmp_path: Path) -> None:
+    from kg_builder.errors import SourceError
+
+    bad = tmp_path / "gold.json"
+    bad.write_text('[{"id": "dev01"}]')
+    with pytest.raises(SourceError, match="not a list of gold records"):
+        evaluate(bad, DEVSET, ROOT / "data" / "reference", ROOT / "ontology" / "osce.ttl")
+
+
 def test_kg_evaluate_missing_gold_is_an_input_error(tmp_path: Path) -> None:
     done = subprocess.run(
         [

@@ -22,9 +22,7 @@ IRIS = Iris("https://w3id.org/osce-kg/")
 def gazetteer() -> Gazetteer:
     doc = parse(SEED)
     assert doc.menu is not None
-    reference = build_reference(
-        ROOT / "data" / "reference", [(IRIS.source(doc.doc_id), doc.menu)], IRIS
-    )
+    reference = build_reference(ROOT / "data" / "reference", [doc], IRIS)
     return build_gazetteer(reference.graph, Graph().parse(ROOT / "ontology" / "osce.ttl"), IRIS)
 
 
