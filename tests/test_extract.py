@@ -147,11 +147,11 @@ def test_adjective_post_pattern(tmp_path: Path, gazetteer: Gazetteer) -> None:
 def test_spans_agree_with_brute_force() -> None:
     import random
 
-    from kg_builder.extract import _Spans
+    from kg_builder.extract import Spans
 
     rng = random.Random(7)
     for _trial in range(200):
-        spans, taken = _Spans(), []
+        spans, taken = Spans(), []
         for _ in range(40):
             a = rng.randrange(200)
             b = a + rng.randrange(1, 12)

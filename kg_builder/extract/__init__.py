@@ -1,0 +1,196 @@
+"""Extract stage: what a document says — States, OSCE structures, persons and their posts,
+places, conflicts, meetings and agreements — each with the text span it came from.
+
+Only the title, photo caption and body are searched (``Document.regions``); the menu and the
+metadata block supply the document's issuer, place and fields of work, never mentions.
+Rules run in an order that lets longer names hide the names inside them: structures and
+agreements first ("Mission to Moldova" is not a mention of Moldova), then conflicts, persons
+with posts, States, places and meetings.
+"""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+
+from kg_builder.extract.agreements import agreements
+from kg_builder.extract.locations import locations
+from kg_builder.extract.meetings import meeting_of_the_day, meetings
+from kg_builder.extract.model import (
+    AgreementRef,
+    Extraction,
+    MeetingRef,
+    Mention,
+    PlaceRef,
+    PostRef,
+    Spans,
+    add_mention,
+    place_ref,
+)
+from kg_builder.extract.persons import context_state, persons, surnames
+from kg_builder.gazetteer import Gazetteer
+from kg_builder.iris import Iris
+from kg_builder.namespaces import OSCE
+from kg_builder.parse import Document, Region
+
+__all__ = [
+    "AgreementRef",
+    "Extraction",
+    "MeetingRef",
+    "Mention",
+    "PlaceRef",
+    "PostRef",
+    "Spans",
+    "extract",
+]
+TITLE_OPENINGS = (
+    ("press communiqué", OSCE.PressCommunique),
+    ("press communique", OSCE.PressCommunique),
+    ("joint statement", OSCE.JointStatement),
+    ("statement", OSCE.Statement),
+)
+TYPE_CLASS = {
+    "Press release": OSCE.PressRelease,
+    "Newsroom": OSCE.PressRelease,
+    "News": OSCE.NewsItem,
+    "News item": OSCE.NewsItem,
+    "Statement": OSCE.Statement,
+}
+
+
+def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
+    out = Extraction(
+        document=doc,
+        doc_class=_document_class(doc),
+        doc_date=doc.date,
+        issuer=None,
+        place=None,
+    )
+    spans = Spans()
+    context = context_state(out, gaz)  # the State the document is about, if its title says
+    _document_record(out, gaz, iris, spans)
+    for region in doc.regions:
+        _structures(out, region, gaz, spans)
+        _organizations(out, region, gaz, spans)
+        agreements(out, region, iris, spans)
+        _conflicts(out, region, gaz, spans)
+        persons(out, region, gaz, iris, spans, context)
+    surnames(out, spans)
+    if out.issuer is None:
+        out.issuer = _inferred_issuer(out)
+    for region in doc.regions:
+        _states(out, region, gaz, spans)
+        meetings(out, region, gaz, iris, spans)
+        locations(out, region, gaz, iris, spans)
+    meeting_of_the_day(out, gaz, iris)
+    out.mentions.sort(key=lambda m: (m.start, m.end, m.kind))
+    return out
+
+
+def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: Spans) -> None:
+    doc, meta = out.document, out.document.metadata
+    if meta.source:
+        issuer = gaz.structure(meta.source)
+        out.issuer = _in_year(gaz, issuer, doc) if issuer is not None else None
+        if out.issuer is None:
+            out.warnings.append(f"issuer {meta.source!r} is not a known OSCE structure")
+    for name in meta.fields_of_work:
+        concept = gaz.fields_of_work.get(name.casefold())
+        known = concept is not None
+        if concept is None:
+            concept = iris.concept("fields-of-work", name)
+            out.warnings.append(f"field of work {name!r} is not in the site's scheme")
+        out.fields_of_work.append((concept, name, known))
+    city, country = meta.place_city, meta.place_country
+    if city is None and doc.dateline is not None:
+        city, country = doc.dateline.city, doc.dateline.country
+    if city is not None:
+        out.place = place_ref(out, gaz, iris, city, country)
+    dateline = doc.dateline
+    if dateline is not None and dateline.country:
+        state = gaz.state(dateline.country)
+        offset = doc.text.find(dateline.country, dateline.start, dateline.end)
+        if state is not None and offset >= 0:
+            add_mention(out, spans, state, "state", offset, offset + len(dateline.country))
+    if dateline is not None and out.place is not None:
+        add_mention(
+            out, spans, out.place.iri, "place", dateline.start, dateline.start + len(dateline.city)
+        )
+
+
+def _document_class(doc: Document) -> URIRef:
+    """From the page's type label; without one, from how the title opens; else a press release."""
+    if doc.type_label in TYPE_CLASS:
+        return TYPE_CLASS[doc.type_label]
+    title = (doc.title or "").casefold()
+    for opening, kind in TITLE_OPENINGS:
+        if title.startswith(opening):
+            return kind
+    return OSCE.PressRelease
+
+
+def _in_year(gaz: Gazetteer, structure: URIRef, doc: Document) -> URIRef:
+    """ "the Chairpersonship" in a dated document is that year's Chairpersonship."""
+    if structure != gaz.chairpersonship or doc.date is None:
+        return structure
+    return gaz.chairpersonship_of_year.get(doc.date.year, structure)
+
+
+def _inferred_issuer(out: Extraction) -> URIRef | None:
+    """Without a Source in the metadata: the first OSCE structure the title names, else the
+    first one the body's first paragraph names."""
+    regions = [r for r in out.document.regions if r.kind == "title"]
+    body = next((r for r in out.document.regions if r.kind == "body"), None)
+    if body is not None:
+        regions.append(Region("lead", body.start, body.text.split("\n", 1)[0]))
+    for region in regions:
+        found = [
+            m
+            for m in out.mentions
+            if m.kind == "structure" and region.start <= m.start < region.end
+        ]
+        if found:
+            return min(found, key=lambda m: m.start).entity
+    return None
+
+
+def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
+    for match in gaz.structure_re.finditer(region.text):
+        label = match.group(0)
+        rest = region.text[match.end() : match.end() + 12]
+        if (
+            label == "Secretary General"
+            and rest.startswith(" of ")
+            and not rest.startswith(" of the OSCE")
+        ):
+            continue  # the Secretary General of another organisation
+        start = region.start + match.start()
+        if spans.free(start, start + len(label)):
+            structure = _in_year(gaz, gaz.structures[label], out.document)
+            add_mention(out, spans, structure, "structure", start, start + len(label))
+
+
+def _organizations(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
+    for match in gaz.organization_re.finditer(region.text):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):
+            add_mention(out, spans, gaz.organizations[match.group(0)], "organization", start, end)
+
+
+def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
+    for match in gaz.conflict_re.finditer(region.text):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):  # not claimed: "Russia's war" also mentions Russia
+            conflict = gaz.conflicts[match.group(0)]
+            out.conflicts.add(conflict)
+            out.mentions.append(Mention(conflict, "conflict", start, end, match.group(0)))
+
+
+def _states(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
+    for match in gaz.not_state_re.finditer(region.text):
+        spans.take(region.start + match.start(), region.start + match.end())
+    for match in gaz.state_re.finditer(region.text):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):
+            state = gaz.state(match.group(0))
+            if state is not None:
+                add_mention(out, spans, state, "state", start, end)
