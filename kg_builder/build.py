@@ -56,6 +56,12 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
         g.add((subject, DCTERMS.date, Literal(ex.doc_date.isoformat(), datatype=XSD.date)))
     if ex.issuer is not None:
         g.add((subject, OSCE.issuedBy, ex.issuer))
+        if ex.issuer_label is not None:  # a body the reference data does not know
+            g.add((ex.issuer, RDF.type, ORG.Organization))
+            g.add((ex.issuer, SKOS.prefLabel, Literal(ex.issuer_label, lang="en")))
+    for organization, name in ex.new_organizations.items():
+        g.add((organization, RDF.type, ORG.Organization))
+        g.add((organization, SKOS.prefLabel, Literal(name, lang="en")))
     if ex.place is not None:
         g.add((subject, OSCE.place, ex.place.iri))
     for concept, label, known in ex.fields_of_work:

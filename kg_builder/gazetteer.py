@@ -48,8 +48,12 @@ class Gazetteer:
     osce: URIRef
     chairpersonship: URIRef  # the standing structure
     chairpersonship_of_year: dict[int, URIRef]
+    meeting_series: dict[str, URIRef]  # "5+2 talks" -> the series
+    organizer: dict[URIRef, URIRef]  # series -> the structure or body that convenes it
+    bodies: dict[str, URIRef]  # bodies that issue statements but are no organisation proper
 
     def __post_init__(self) -> None:
+        self.series_re = bounded(alternation(self.meeting_series))
         self.state_re = bounded(alternation([*self.states, *self.adjectives]))
         self.state_name_re = alternation(self.states)
         self.state_adjective_re = alternation(self.adjectives)
@@ -155,4 +159,9 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
             for chair, year in reference.subject_objects(OSCE.year)
             if (chair, RDF.type, OSCE.Chairpersonship) in reference
         },
+        meeting_series=names(instances({OSCE.MeetingSeries}), SKOS.prefLabel, SKOS.altLabel),
+        organizer={
+            URIRef(str(s)): URIRef(str(o)) for s, o in reference.subject_objects(OSCE.organizer)
+        },
+        bodies=names(instances({ORG.Organization}), SKOS.prefLabel, SKOS.altLabel),
     )

@@ -60,6 +60,7 @@ class OSCE(DefinedNamespace):
     JointStatement: URIRef
     MediterraneanPartnerForCooperation: URIRef
     Meeting: URIRef
+    MeetingSeries: URIRef
     MeetingType: URIRef
     NegotiationFormat: URIRef
     NewsItem: URIRef
@@ -91,6 +92,7 @@ class OSCE(DefinedNamespace):
     holdsChairpersonship: URIRef
     hostState: URIRef
     hostsFieldOperation: URIRef
+    inSeries: URIRef
     iso3166Alpha2: URIRef
     iso3166Alpha3: URIRef
     issued: URIRef
@@ -100,6 +102,7 @@ class OSCE(DefinedNamespace):
     mediatedBy: URIRef
     meetingType: URIRef
     mentionedIn: URIRef
+    organizer: URIRef
     participant: URIRef
     party: URIRef
     partyTo: URIRef

@@ -10,12 +10,15 @@ with posts, States, places and meetings.
 
 from __future__ import annotations
 
+import re
+
 from rdflib import URIRef
 
 from kg_builder.extract.agreements import agreements
 from kg_builder.extract.locations import locations
 from kg_builder.extract.meetings import meeting_of_the_day, meetings
 from kg_builder.extract.model import (
+    NOT_NAMES,
     AgreementRef,
     Extraction,
     MeetingRef,
@@ -27,8 +30,8 @@ from kg_builder.extract.model import (
     place_ref,
 )
 from kg_builder.extract.persons import context_state, persons, surnames
-from kg_builder.gazetteer import Gazetteer
-from kg_builder.iris import Iris
+from kg_builder.gazetteer import UP, Gazetteer
+from kg_builder.iris import Iris, slugify
 from kg_builder.namespaces import OSCE
 from kg_builder.parse import Document, Region
 
@@ -70,13 +73,13 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     _document_record(out, gaz, iris, spans)
     for region in doc.regions:
         _structures(out, region, gaz, spans)
-        _organizations(out, region, gaz, spans)
+        _organizations(out, region, gaz, iris, spans)
         agreements(out, region, iris, spans)
         _conflicts(out, region, gaz, spans)
         persons(out, region, gaz, iris, spans, context)
     surnames(out, spans)
     if out.issuer is None:
-        out.issuer = _inferred_issuer(out)
+        out.issuer = _inferred_issuer(out, gaz)
     for region in doc.regions:
         _states(out, region, gaz, spans)
         meetings(out, region, gaz, iris, spans)
@@ -89,10 +92,9 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
 def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: Spans) -> None:
     doc, meta = out.document, out.document.metadata
     if meta.source:
-        issuer = gaz.structure(meta.source)
-        out.issuer = _in_year(gaz, issuer, doc) if issuer is not None else None
-        if out.issuer is None:
-            out.warnings.append(f"issuer {meta.source!r} is not a known OSCE structure")
+        _set_issuer(out, gaz, iris, meta.source)
+    elif doc.title and (match := _TITLE_ISSUER.match(doc.title)):
+        _set_issuer(out, gaz, iris, match["issuer"])
     for name in meta.fields_of_work:
         concept = gaz.fields_of_work.get(name.casefold())
         known = concept is not None
@@ -135,22 +137,55 @@ def _in_year(gaz: Gazetteer, structure: URIRef, doc: Document) -> URIRef:
     return gaz.chairpersonship_of_year.get(doc.date.year, structure)
 
 
-def _inferred_issuer(out: Extraction) -> URIRef | None:
-    """Without a Source in the metadata: the first OSCE structure the title names, else the
-    first one the body's first paragraph names."""
-    regions = [r for r in out.document.regions if r.kind == "title"]
+# "Press communiqué of the Co-Chairs of …", "Statement by the OSCE Chairperson-in-Office on …"
+_TITLE_ISSUER = re.compile(
+    r"(?:Joint )?(?:[Pp]ress (?:communiqu[ée]|release|statement)|[Ss]tatement|[Dd]eclaration"
+    r"|[Cc]ommuniqu[ée])s? (?:of|by|from) (?:the )?(?P<issuer>[A-Z0-9].+?)"
+    r"(?= on | at | in | following | after | about | regarding |[:,;(]|$)"
+)
+
+
+def _set_issuer(out: Extraction, gaz: Gazetteer, iris: Iris, name: str) -> None:
+    """The issuer a page names (its metadata Source, or its title's "Statement by …"): a known
+    structure or body; else the structure its name contains ("the Co-Chairs of the OSCE Minsk
+    Group"); else a body minted from the name, with a warning."""
+    name = name.strip()
+    known = gaz.structure(name) or gaz.bodies.get(name) or gaz.organizations.get(name)
+    if known is None and (inner := gaz.structure_re.search(name)):
+        known = gaz.structures[inner.group(0)]
+    if known is not None:
+        out.issuer = _in_year(gaz, known, out.document)
+        return
+    out.issuer, out.issuer_label = iris.relative(f"body/{slugify(name)}"), name
+    out.warnings.append(f"issuer {name!r} is not in the reference data; recorded as a new body")
+
+
+def _inferred_issuer(out: Extraction, gaz: Gazetteer) -> URIRef | None:
+    """Without a Source in the metadata or the title: the first OSCE structure the title
+    names; else the organiser of a meeting series the title names ("the 25th Economic and
+    Environmental Forum" → its Co-ordinator's Office); else the first structure the body's
+    first paragraph names."""
+    title = next((r for r in out.document.regions if r.kind == "title"), None)
     body = next((r for r in out.document.regions if r.kind == "body"), None)
-    if body is not None:
-        regions.append(Region("lead", body.start, body.text.split("\n", 1)[0]))
-    for region in regions:
-        found = [
-            m
-            for m in out.mentions
-            if m.kind == "structure" and region.start <= m.start < region.end
-        ]
-        if found:
-            return min(found, key=lambda m: m.start).entity
-    return None
+    lead = Region("lead", body.start, body.text.split("\n", 1)[0]) if body else None
+    first = _first_structure(out, title)
+    if first is not None:
+        return first
+    if title is not None:
+        for match in gaz.series_re.finditer(title.text):
+            organizer = gaz.organizer.get(gaz.meeting_series[match.group(0)])
+            if organizer is not None:
+                return _in_year(gaz, organizer, out.document)
+    return _first_structure(out, lead)
+
+
+def _first_structure(out: Extraction, region: Region | None) -> URIRef | None:
+    if region is None:
+        return None
+    found = [
+        m for m in out.mentions if m.kind == "structure" and region.start <= m.start < region.end
+    ]
+    return min(found, key=lambda m: m.start).entity if found else None
 
 
 def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
@@ -169,11 +204,31 @@ def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -
             add_mention(out, spans, structure, "structure", start, start + len(label))
 
 
-def _organizations(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
+# "the news website Aktuality.sk", "the daily Kommersant": a media outlet by its kind.
+_MEDIA_OUTLET = re.compile(
+    r"(?<!\w)(?:(?:news|online|independent|local|national|state|private) )?"
+    r"(?:website|web portal|portal|outlet|news agency|newspaper|magazine"
+    r"|broadcaster|TV channel|television channel|radio station|TV station) "
+    rf"(?P<name>{UP}[\w&'’-]*(?: {UP}[\w&'’-]*){{0,3}}(?:\.[a-z]{{2,3}}\b)?)"
+)
+
+
+def _organizations(
+    out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: Spans
+) -> None:
     for match in gaz.organization_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
         if spans.free(start, end):
             add_mention(out, spans, gaz.organizations[match.group(0)], "organization", start, end)
+    for match in _MEDIA_OUTLET.finditer(region.text):
+        name = match["name"]
+        start, end = region.start + match.start("name"), region.start + match.end("name")
+        if not spans.free(start, end) or name.split()[0] in NOT_NAMES:
+            continue
+        outlet = gaz.organizations.get(name) or iris.relative(f"org/{slugify(name)}")
+        if outlet not in gaz.labels:
+            out.new_organizations[outlet] = name
+        add_mention(out, spans, outlet, "organization", start, end)
 
 
 def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:

@@ -76,6 +76,10 @@ class Extraction:
     doc_date: date | None
     issuer: URIRef | None
     place: PlaceRef | None
+    # set when the issuer is a body the reference data does not know (IRI minted here)
+    issuer_label: str | None = None
+    # organisations the reference data does not know, minted here: IRI -> name as written
+    new_organizations: dict[URIRef, str] = field(default_factory=dict)
     fields_of_work: list[tuple[URIRef, str, bool]] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     places: dict[URIRef, PlaceRef] = field(default_factory=dict)
