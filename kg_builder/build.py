@@ -59,9 +59,9 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
         if ex.issuer_label is not None:  # a body the reference data does not know
             g.add((ex.issuer, RDF.type, ORG.Organization))
             g.add((ex.issuer, SKOS.prefLabel, Literal(ex.issuer_label, lang="en")))
-    for organization, name in ex.new_organizations.items():
+    for organization, written in ex.new_organizations.items():
         g.add((organization, RDF.type, ORG.Organization))
-        g.add((organization, SKOS.prefLabel, Literal(name, lang="en")))
+        g.add((organization, SKOS.prefLabel, Literal(written, lang="en")))
     if ex.place is not None:
         g.add((subject, OSCE.place, ex.place.iri))
     for concept, label, known in ex.fields_of_work:

@@ -95,10 +95,12 @@ class Score:
 class Evaluation:
     scores: dict[str, Score]
     documents: int
+    failures: list[str] = field(default_factory=list)  # extraction rules that crashed
 
     def to_json(self) -> dict[str, object]:
         return {
             "documents": self.documents,
+            "failures": self.failures,
             "categories": {
                 name: {
                     "precision": round(s.precision, 4),
@@ -233,12 +235,14 @@ def evaluate(gold_path: Path, docs_dir: Path, reference_dir: Path, ontology: Pat
     gaz = build_gazetteer(reference.graph, load_ontology(ontology), iris)
     keys = _Keys(gaz)
     scores = {name: Score() for name in CATEGORIES}
+    failures: list[str] = []
     for gold, doc in documents:
         ex = extract(doc, gaz, iris)
+        failures += ex.failures
         predicted, expected = predicted_record(ex, keys), gold_record(gold, keys)
         for name in CATEGORIES[:-1]:
             scores[name].add(str(gold["id"]), expected[name], predicted[name])
         menu_end = doc.regions[0].start
         from_menu = [m.exact for m in ex.mentions if m.start < menu_end]
         scores["menu_mentions"].add(str(gold["id"]), [], from_menu)
-    return Evaluation(scores, len(documents))
+    return Evaluation(scores, len(documents), failures)

@@ -59,3 +59,7 @@ def main(
                 click.echo(f"false hit {name:<20} {line}")
     if json_out is not None:
         json_out.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    if result.failures:
+        for failure in result.failures:
+            click.echo(f"kg-evaluate: {failure}", err=True)
+        sys.exit(3)  # a rule that crashes is our bug, not a property of the data

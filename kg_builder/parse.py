@@ -13,6 +13,7 @@ the metadata the document's own record.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class Document:
     dateline: Dateline | None
     publishing_date: date | None
     regions: tuple[Region, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # what could not be read as expected
 
     @property
     def date(self) -> date | None:
@@ -117,8 +119,9 @@ def parse_date(text: str) -> date:
     return datetime.strptime(" ".join(text.split()), "%d %B %Y").date()
 
 
-def read_source(path: Path) -> tuple[str, str]:
-    """The text of a source file and the SHA-256 of its bytes; a ``SourceError`` if unusable."""
+def read_source(path: Path) -> tuple[str, str, list[str]]:
+    """The text of a source file, the SHA-256 of its bytes and what could not be read as
+    expected; a ``SourceError`` if unusable."""
     if not path.exists():
         raise SourceError("no such file", subject=str(path), hint="check the path")
     if path.is_dir():
@@ -137,24 +140,69 @@ def read_source(path: Path) -> tuple[str, str]:
         raise SourceError(f"cannot read: {exc.strerror}", subject=str(path)) from exc
     if not data.strip():
         raise SourceError("empty document", subject=str(path), hint="the file has no text")
+    warnings: list[str] = []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"not UTF-8 text (byte {exc.start})", subject=str(path), hint="save the page as UTF-8"
-        ) from exc
+        if b"\x00" in data:  # UTF-16, or not text at all
+            raise SourceError(
+                f"not UTF-8 text (byte {exc.start})",
+                subject=str(path),
+                hint="save the page as UTF-8",
+            ) from exc
+        text, count = _decode_mixed(data)
+        warnings.append(
+            f"{count} byte sequence(s) are not UTF-8 (the first at byte {exc.start}); "
+            "read as Windows-1252"
+        )
     # CRLF is kept: mention offsets count characters of the text as decoded (after a BOM).
-    return text, hashlib.sha256(data).hexdigest()
+    return text, hashlib.sha256(data).hexdigest(), warnings
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+
+
+def _decode_mixed(data: bytes) -> tuple[str, int]:
+    """UTF-8 with stray bytes of a legacy encoding (a page pasted together from two sources):
+    each byte that is not valid UTF-8 is read as Windows-1252 (as Latin-1 where Windows-1252
+    leaves a byte undefined). Returns the text and the number of runs of such bytes."""
+    escaped = data.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="surrogateescape")
+    runs = 0
+
+    def legacy(match: re.Match[str]) -> str:
+        nonlocal runs
+        runs += 1
+        return "".join(_legacy_char(ord(c) - 0xDC00) for c in match.group(0))
+
+    return _ESCAPED.sub(legacy, escaped), runs
+
+
+def _legacy_char(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
 
 
 def parse(path: Path) -> Document:
     """Read and parse one source document."""
-    text, digest = read_source(path)
+    text, digest, warnings = read_source(path)
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     offsets = _line_offsets(text)
-    for layout_parser in (_parse_full, _parse_newsroom, _parse_news_item, _parse_title_dateline):
+    for layout_parser in (
+        _parse_full,
+        _parse_newsroom,
+        _parse_news_item,
+        _parse_title_dateline,
+        _parse_plain,
+    ):
         parsed = layout_parser(path, text, lines, offsets)
         if parsed is not None:
+            if parsed[0] == "plain":
+                warnings.append(
+                    "layout not recognised: read as a title line, then the body; the date is "
+                    "the first date near the top"
+                )
             layout, title_line, type_label, metadata, menu, body_line, pub_date, caption = parsed
             return _document(
                 path,
@@ -170,6 +218,7 @@ def parse(path: Path) -> Document:
                 body_line,
                 pub_date,
                 caption,
+                warnings,
             )
     raise ParseError(
         "not a recognisable OSCE page",
@@ -204,6 +253,7 @@ def _document(
     body_line: int,
     publishing_date: date | None,
     caption_line: int | None,
+    warnings: list[str],
 ) -> Document:
     regions: list[Region] = []
     title = lines[title_line].strip() or None if title_line is not None else None
@@ -245,6 +295,7 @@ def _document(
         dateline=dateline,
         publishing_date=publishing_date,
         regions=tuple(regions),
+        warnings=tuple(warnings),
     )
 
 
@@ -361,6 +412,30 @@ def _parse_title_dateline(
     if len(lines) < 2 or not DATELINE.match(lines[1]):
         return None
     return ("title_dateline", 0, None, Metadata(), None, 1, None, None)
+
+
+PLAIN_DATE = re.compile(rf"(?<!\d)(?P<date>\d{{1,2}} (?:{MONTHS}) (?:19|20)\d{{2}})(?!\d)")
+PLAIN_HEAD = 6  # lines below the title searched for the page's date
+MAX_TITLE = 300
+
+
+def _parse_plain(path: Path, text: str, lines: list[str], offsets: list[int]) -> _Parsed | None:
+    """A page in no known layout: the first line is the title, the rest the body, and the
+    page's date is the first 'D Month YYYY' in the title or the lines just below it. Without
+    such a date it is not taken for a page."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if len(filled) < 2 or len(lines[filled[0]].strip()) > MAX_TITLE:
+        return None
+    title, body = filled[0], filled[1]
+    for index in filled[: PLAIN_HEAD + 1]:
+        match = PLAIN_DATE.search(lines[index])
+        if match:
+            try:
+                when = parse_date(match["date"])
+            except ValueError:
+                continue
+            return ("plain", title, None, Metadata(), None, body, when, None)
+    return None
 
 
 def _has_metadata(lines: list[str], date_key: int) -> bool:

@@ -188,7 +188,9 @@ def _run(
                     hint="rename one of the files",
                 )
             documents.append(doc)
-            report.documents.append(DocumentReport(doc.doc_id, str(path), layout=doc.layout))
+            report.documents.append(
+                DocumentReport(doc.doc_id, str(path), layout=doc.layout, warnings=[*doc.warnings])
+            )
 
     with _timed(report, "reference"):
         reference = build_reference(config.reference_dir, documents, iris)

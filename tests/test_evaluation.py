@@ -33,6 +33,10 @@ def test_f1_does_not_fall_below_its_floor(evaluation: Evaluation, category: str)
     )
 
 
+def test_no_extraction_rule_fails_on_the_devset(evaluation: Evaluation) -> None:
+    assert evaluation.failures == []
+
+
 def test_no_mention_comes_from_the_menu(evaluation: Evaluation) -> None:
     assert evaluation.scores["menu_mentions"].false_hits == []
 

@@ -11,12 +11,15 @@ with posts, States, places and meetings.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rdflib import URIRef
 
-from kg_builder.extract.agreements import agreements
-from kg_builder.extract.locations import locations
-from kg_builder.extract.meetings import meeting_of_the_day, meetings
+from kg_builder.extract import agreements as agreement_rules
+from kg_builder.extract import locations as place_rules
+from kg_builder.extract import meetings as meeting_rules
+from kg_builder.extract import persons as person_rules
 from kg_builder.extract.model import (
     NOT_NAMES,
     AgreementRef,
@@ -29,7 +32,6 @@ from kg_builder.extract.model import (
     add_mention,
     place_ref,
 )
-from kg_builder.extract.persons import context_state, persons, surnames
 from kg_builder.gazetteer import UP, Gazetteer
 from kg_builder.iris import Iris, slugify
 from kg_builder.namespaces import OSCE
@@ -69,24 +71,53 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
         place=None,
     )
     spans = Spans()
-    context = context_state(out, gaz)  # the State the document is about, if its title says
-    _document_record(out, gaz, iris, spans)
+    context = None
+    with _rule(out, "document record"):
+        # the State the document is about, if its title says
+        context = person_rules.context_state(out, gaz)
+        _document_record(out, gaz, iris, spans)
     for region in doc.regions:
-        _structures(out, region, gaz, spans)
-        _organizations(out, region, gaz, iris, spans)
-        agreements(out, region, iris, spans)
-        _conflicts(out, region, gaz, spans)
-        persons(out, region, gaz, iris, spans, context)
-    surnames(out, spans)
+        with _rule(out, "structures"):
+            _structures(out, region, gaz, spans)
+        with _rule(out, "organizations"):
+            _organizations(out, region, gaz, iris, spans)
+        with _rule(out, "agreements"):
+            agreement_rules.agreements(out, region, iris, spans)
+        with _rule(out, "conflicts"):
+            _conflicts(out, region, gaz, spans)
+        with _rule(out, "persons"):
+            person_rules.persons(out, region, gaz, iris, spans, context)
+    with _rule(out, "surnames"):
+        person_rules.surnames(out, spans)
     if out.issuer is None:
-        out.issuer = _inferred_issuer(out, gaz)
+        with _rule(out, "issuer"):
+            out.issuer = _inferred_issuer(out, gaz)
     for region in doc.regions:
-        _states(out, region, gaz, spans)
-        meetings(out, region, gaz, iris, spans)
-        locations(out, region, gaz, iris, spans)
-    meeting_of_the_day(out, gaz, iris)
+        with _rule(out, "states"):
+            _states(out, region, gaz, spans)
+        with _rule(out, "meetings"):
+            meeting_rules.meetings(out, region, gaz, iris, spans)
+        with _rule(out, "places"):
+            place_rules.locations(out, region, gaz, iris, spans)
+    with _rule(out, "meetings"):
+        meeting_rules.meeting_of_the_day(out, gaz, iris)
     out.mentions.sort(key=lambda m: (m.start, m.end, m.kind))
     return out
+
+
+@contextmanager
+def _rule(out: Extraction, name: str) -> Iterator[None]:
+    """Run one extraction rule; if it fails on this document, report it and keep what the
+    other rules found (a page the rules cannot read must not stop the build)."""
+    try:
+        yield
+    except Exception as exc:  # any bug or surprise in a rule, on any input
+        failure = (
+            f"extraction rule {name!r} failed on {out.document.path} "
+            f"({type(exc).__name__}: {exc}); what it would have found is missing"
+        )
+        out.failures.append(failure)
+        out.warnings.append(failure)
 
 
 def _document_record(out: Extraction, gaz: Gazetteer, iris: Iris, spans: Spans) -> None:

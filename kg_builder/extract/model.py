@@ -88,6 +88,7 @@ class Extraction:
     agreements: dict[URIRef, AgreementRef] = field(default_factory=dict)
     conflicts: set[URIRef] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # rules that failed on this page
     person_at: dict[tuple[int, int], URIRef] = field(default_factory=dict)  # known persons
 
     def entities(self, kind: str) -> set[URIRef]:
