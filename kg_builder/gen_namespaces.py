@@ -29,6 +29,7 @@ from rdflib.namespace import (
     SH,
     SKOS,
     TIME,
+    VOID,
     XSD,
     DefinedNamespace,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "SKOS",
     "SKOSXL",
     "TIME",
+    "VOID",
     "XSD",
 ]
 

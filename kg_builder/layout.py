@@ -7,6 +7,8 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/store/             pyoxigraph (RocksDB) store, all named graphs
       releases/<id>/dumps/osce-kg.ttl  asserted + inferred triples of every graph, merged
       releases/<id>/dumps/osce-kg.nq   every named graph, as N-Quads
+      releases/<id>/dumps/*.gz         the same dumps, gzip-compressed
+      releases/<id>/void.ttl           VoID statistics of the release
       releases/<id>/report.ttl         the build report (also report.json)
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
 
@@ -30,6 +32,8 @@ REPORT_JSON = "report.json"
 DOCS = "docs"
 ONTOLOGY_HTML = "ontology.html"
 ONTOLOGY_TTL = "ontology.ttl"
+VOID = "void.ttl"
+GZIP = ".gz"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,10 @@ class Release:
     @property
     def ontology_ttl(self) -> Path:
         return self.docs / ONTOLOGY_TTL
+
+    @property
+    def void(self) -> Path:
+        return self.root / VOID
 
     @property
     def report_ttl(self) -> Path:

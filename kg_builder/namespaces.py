@@ -13,6 +13,7 @@ from rdflib.namespace import (
     SH,
     SKOS,
     TIME,
+    VOID,
     XSD,
     DefinedNamespace,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "SKOS",
     "SKOSXL",
     "TIME",
+    "VOID",
     "XSD",
 ]
 
@@ -86,7 +88,9 @@ class OSCE(DefinedNamespace):
     capital: URIRef
     concerns: URIRef
     decidedBy: URIRef
+    designatedFor: URIRef
     fieldOfWork: URIRef
+    formerlyHeld: URIRef
     geonamesId: URIRef
     heldBy: URIRef
     holdsChairpersonship: URIRef

@@ -25,12 +25,14 @@ from kg_builder.extract import extract
 from kg_builder.gazetteer import build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.layout import RELEASES, Release
+from kg_builder.namespaces import OSCE
 from kg_builder.parse import Document, parse
 from kg_builder.publish import PARTIAL, clean_partials, promote, stage_release
 from kg_builder.reason import reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import SHACL_SPEC, load_shapes, validate
+from kg_builder.void import describe
 
 SOURCE_SUFFIXES = (".txt",)
 MAX_LISTED_VIOLATIONS = 5
@@ -256,7 +258,20 @@ def _run(
 
     progress("publish")
     with _timed(report, "publish"):
-        staged = stage_release(config.out_dir, build_id, graphs)
+        staged = stage_release(
+            config.out_dir,
+            build_id,
+            graphs,
+            lambda store: describe(
+                store,
+                iris.relative("dataset"),
+                title="OSCE knowledge graph",
+                uri_space=iris.base,
+                vocabulary=str(OSCE._NS),
+                build=iris.build(build_id),
+                modified=started,
+            ),
+        )
         write_ontology_docs(config.ontology, staged.docs)
         report.status = "ok"
         final_name = staged.root.name.removesuffix(PARTIAL)

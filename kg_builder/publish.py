@@ -8,15 +8,17 @@ A build that fails or is killed before that leaves the served release untouched;
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg_builder.errors import PublishError
-from kg_builder.layout import CURRENT, RELEASES, Release, current_release
+from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
 from kg_builder.namespaces import DCTERMS, OA, ORG, OSCE, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 
 PARTIAL = ".partial"
@@ -44,8 +46,14 @@ def clean_partials(out_dir: Path) -> list[Path]:
     return removed
 
 
-def stage_release(out_dir: Path, build_id: str, graphs: dict[URIRef, Graph]) -> Release:
-    """Write the store and the dumps of a new release, not yet served."""
+def stage_release(
+    out_dir: Path,
+    build_id: str,
+    graphs: dict[URIRef, Graph],
+    describe: Callable[[ox.Store], Graph] | None = None,
+) -> Release:
+    """Write the store, the dumps (plain and gzip) and the VoID statistics (``describe``) of a
+    new release, not yet served."""
     root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
     release = Release(root)
     if (out_dir / RELEASES / build_id).exists():
@@ -62,11 +70,25 @@ def stage_release(out_dir: Path, build_id: str, graphs: dict[URIRef, Graph]) -> 
         merged = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
         assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
         ox.serialize(merged, str(release.turtle_dump), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        for dump in (release.nquads_dump, release.turtle_dump):
+            _gzip(dump)
+        if describe is not None:
+            release.void.write_text(describe(store).serialize(format="turtle"), encoding="utf-8")
         del store
     except OSError as exc:
         shutil.rmtree(root, ignore_errors=True)
         raise PublishError(f"cannot write the release: {exc}", subject=str(root)) from exc
     return release
+
+
+def _gzip(path: Path) -> None:
+    """``path.gz`` beside ``path``, reproducible (no name or time in the gzip header)."""
+    with (
+        path.open("rb") as source,
+        (path.parent / (path.name + GZIP)).open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed,
+    ):
+        shutil.copyfileobj(source, packed, 1 << 20)
 
 
 def promote(out_dir: Path, staged: Release, keep: int) -> Release:

@@ -19,7 +19,7 @@ from flask import (
 )
 from pyoxigraph import RdfFormat
 
-from kg_builder.layout import current_release
+from kg_builder.layout import GZIP, current_release
 from server.protocol import parse_accept, quality
 from server.store import NoRelease
 
@@ -35,6 +35,8 @@ def _dumps_dir() -> Path:
 
 def media_type(name: str) -> str:
     """The media type of a dump file, from pyoxigraph's formats, else the mimetypes table."""
+    if name.endswith(GZIP):
+        return "application/gzip"
     fmt = RdfFormat.from_extension(Path(name).suffix.lstrip("."))
     if fmt is not None:
         return fmt.media_type
@@ -69,4 +71,19 @@ def listing() -> Response | str:
 
 @bp.route("/dumps/<name>")
 def download(name: str) -> Response:
-    return send_from_directory(_dumps_dir(), name, mimetype=media_type(name))
+    """A dump, with ETag, Last-Modified, conditional and range requests; served from its
+    ``.gz`` twin with ``Content-Encoding: gzip`` to clients that accept gzip."""
+    folder = _dumps_dir()
+    packed = name + GZIP
+    if (
+        not name.endswith(GZIP)
+        and request.accept_encodings["gzip"] > 0
+        and (folder / packed).is_file()
+    ):
+        response = send_from_directory(folder, packed, mimetype=media_type(name))
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = send_from_directory(folder, name, mimetype=media_type(name))
+    if not name.endswith(GZIP):
+        response.vary.add("Accept-Encoding")
+    return response

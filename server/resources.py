@@ -1,13 +1,23 @@
-"""Linked data: the ontology IRI returns its HTML documentation to browsers and its Turtle
-to RDF clients (``Accept``, or a ``.html`` / ``.ttl`` suffix)."""
+"""Linked data: every entity IRI under the base IRI dereferences. Browsers get an HTML page
+(label, types, facts from and to the entity as links, asserted and inferred facts told apart,
+the source documents and the sentences that mention it); RDF clients get Turtle, JSON-LD,
+N-Triples or RDF/XML, chosen by ``Accept`` or by a ``.ttl`` / ``.jsonld`` / ``.nt`` / ``.rdf``
+suffix. Unknown IRIs are 404. The ontology IRI returns its HTML documentation or its Turtle.
+
+An entity ``<base>state/armenia`` is served at ``/state/armenia`` on this server, so the
+graph can be browsed wherever it runs; the base IRI is the release's ``void:uriSpace``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
-from flask import Blueprint, Response, current_app, request, send_file
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 
 from kg_builder.layout import Release
+from server import linked_data
 from server.errors import HttpError
 from server.protocol import parse_accept, quality
 from server.store import NoRelease, PublishedStore
@@ -15,21 +25,68 @@ from server.store import NoRelease, PublishedStore
 bp = Blueprint("resources", __name__)
 
 ONTOLOGY_TYPES = {"html": "text/html", "ttl": "text/turtle"}
+# suffix -> (media type, pyoxigraph format); HTML first: it wins ties ("*/*", browsers)
+ENTITY_FORMATS: dict[str, tuple[str, ox.RdfFormat | None]] = {
+    "html": ("text/html", None),
+    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
+DEFAULT_BASE = "https://w3id.org/osce-kg/"
+PREFIXES = {
+    "osce": "https://w3id.org/osce-kg/ontology#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "oa": "http://www.w3.org/ns/oa#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "time": "http://www.w3.org/2006/time#",
+}
+
+
+def choose(offers: dict[str, str], accept: str | None) -> str | None:
+    """The key of the offer (key -> media type) that ``accept`` likes best; the first offer
+    when nothing is said or on ties; None when it accepts none of them."""
+    if not accept or not accept.strip():
+        return next(iter(offers))
+    ranges = parse_accept(accept)
+    if not ranges:
+        return next(iter(offers))
+    best, best_q = None, 0.0
+    for key, media in offers.items():
+        q = quality(ranges, media)
+        if q > best_q:
+            best, best_q = key, q
+    return best
 
 
 def choose_ontology_format(accept: str | None) -> str | None:
     """``html`` or ``ttl`` for an Accept header (HTML when nothing is said), None if neither."""
-    if not accept:
-        return "html"
-    ranges = parse_accept(accept)
-    scores = {ext: quality(ranges, media) for ext, media in ONTOLOGY_TYPES.items()}
-    best = max(scores, key=lambda ext: (scores[ext], ext == "html"))
-    return best if scores[best] > 0 else None
+    return choose(ONTOLOGY_TYPES, accept)
+
+
+def _not_acceptable(offers: dict[str, str]) -> HttpError:
+    return HttpError(
+        406,
+        f"This resource is available as {', '.join(offers.values())}.",
+        f"Ask for one of these in the Accept header, or add a suffix: "
+        f"{', '.join('.' + k for k in offers)}.",
+        title="Not acceptable",
+    )
+
+
+def _published() -> PublishedStore:
+    return cast(PublishedStore, current_app.extensions["osce_kg_store"])
 
 
 def _release() -> Release:
-    store = cast(PublishedStore, current_app.extensions["osce_kg_store"])
-    release = store.release()
+    release = _published().release()
     if release is None:
         raise NoRelease()
     return release
@@ -40,17 +97,71 @@ def _release() -> Release:
 def ontology(ext: str | None) -> Response:
     chosen = ext if ext is not None else choose_ontology_format(request.headers.get("Accept"))
     if chosen not in ONTOLOGY_TYPES:
-        offers = ", ".join(ONTOLOGY_TYPES.values())
-        raise HttpError(
-            406,
-            f"The ontology is available as {offers}.",
-            "Ask for one of these in the Accept header, or add .html or .ttl.",
-            title="Not acceptable",
-        )
+        raise _not_acceptable(ONTOLOGY_TYPES)
     release = _release()
     path = release.ontology_html if chosen == "html" else release.ontology_ttl
     if not path.is_file():
         raise NoRelease("This release has no ontology documentation; rebuild with kg-build.")
     response = send_file(path, mimetype=ONTOLOGY_TYPES[chosen], conditional=True)
     response.vary.add("Accept")
+    return response
+
+
+def base_iri(release: Release) -> str:
+    """The release's base IRI: its VoID ``void:uriSpace``, else the project default."""
+    cache = current_app.extensions.setdefault("osce_kg_base", {})
+    if release.root not in cache:
+        cache[release.root] = _uri_space(release.void) or DEFAULT_BASE
+    return cast(str, cache[release.root])
+
+
+def _uri_space(void: Path) -> str | None:
+    if not void.is_file():
+        return None
+    for quad in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE):
+        if quad.predicate.value == "http://rdfs.org/ns/void#uriSpace":
+            return cast(str, quad.object.value)
+    return None
+
+
+@bp.route("/<path:path>", methods=["GET", "HEAD"])
+def entity(path: str) -> Response:
+    """Any other path names an entity: ``/state/armenia`` is ``<base>state/armenia``."""
+    release = _release()
+    store = _published().get()
+    base = base_iri(release)
+    iri, suffix = base + path, None
+    stem, dot, ext = path.rpartition(".")
+    if dot and ext in ENTITY_FORMATS and not linked_data.exists(store, iri):
+        iri, suffix = base + stem, ext
+    if not linked_data.exists(store, iri):
+        raise HttpError(
+            404,
+            f"Nothing in the graph is named <{iri}>.",
+            "Find entity IRIs with a query, e.g. SELECT ?s WHERE { ?s a ?type } LIMIT 10",
+            title="Not found",
+        )
+    offers = {k: media for k, (media, _fmt) in ENTITY_FORMATS.items()}
+    chosen = suffix or choose(offers, request.headers.get("Accept"))
+    if chosen is None:
+        raise _not_acceptable(offers)
+    media, rdf_format = ENTITY_FORMATS[chosen]
+    if rdf_format is None:
+        page = render_template(
+            "resource.html",
+            d=linked_data.describe(store, iri),
+            base=base,
+            inferred=base + "graph/inferred",
+            suffixes=[k for k in ENTITY_FORMATS if k != "html"],
+            path=path if suffix is None else stem,
+            curie=linked_data.curie,
+        )
+        response = Response(page, content_type="text/html; charset=utf-8")
+    else:
+        prefixes = {**PREFIXES, "kg": base} if rdf_format is ox.RdfFormat.TURTLE else None
+        body = ox.serialize(linked_data.triples(store, iri), format=rdf_format, prefixes=prefixes)
+        response = Response(body, content_type=media)
+    if suffix is None:
+        response.vary.add("Accept")
+    response.headers["Link"] = f'<{iri}>; rel="canonical"'
     return response
