@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import dumps, graph_store, resources, sparql, ui, void
+from server import dumps, graph_store, observability, resources, sparql, ui, void
 from server.errors import register_error_handlers
 from server.store import PublishedStore
 
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(ui.bp)
+    observability.init_app(app)
     app.register_blueprint(void.bp)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(resources.bp)  # last: its catch-all serves entity IRIs

@@ -1,10 +1,20 @@
-"""``kg-serve``: serve the published graph with gunicorn.
+"""``kg-serve``: serve the published graph with gunicorn (or Flask's own server with --dev).
 
-Exit codes: 0 stopped cleanly, 2 usage or nothing published at ``--out-dir``.
+Every option can also come from the environment (``KG_SERVE_<OPTION>``, e.g.
+``KG_SERVE_PORT=8080``) or from a TOML file given with ``--config`` (keys named like the
+options, ``workers = 4``), in this order of precedence: flag, environment, file, default.
+
+Exit codes: 0 stopped cleanly, 2 usage, a bad config file, or nothing published.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +24,9 @@ from gunicorn.app.base import BaseApplication
 
 from kg_builder.layout import current_release
 from server import create_app
+
+ENV_PREFIX = "KG_SERVE"
+QUERY_LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(message)s"
 
 
 class GunicornApp(BaseApplication):
@@ -31,10 +44,62 @@ class GunicornApp(BaseApplication):
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
+        _log_queries()
         return create_app(self.app_config)  # in each worker, unless preload_app is set
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _log_queries() -> None:
+    """One line per query on stderr (the access log's companion), once per process."""
+    logger = logging.getLogger("osce_kg.query")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(QUERY_LOG_FORMAT))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _worker_exited(_server: object, worker: Any) -> None:
+    """gunicorn hook: a dead worker's live gauges leave the Prometheus files."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None) -> Path | None:
+    """Load ``--config`` into the command's defaults (flags and environment still win)."""
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            values = tomllib.load(handle)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: cannot read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise click.BadParameter(f"{path}: not valid TOML: {exc}") from exc
+    values = values.get("kg-serve", values)
+    known = {p.name for p in ctx.command.params if p.name} - {"config"}
+    names = {key.replace("-", "_"): value for key, value in values.items()}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    ctx.default_map = {**(ctx.default_map or {}), **names}
+    return path
+
+
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX}
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=_read_config,
+    is_eager=True,
+    expose_value=False,
+    help="TOML file with settings named like these options.",
+)
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -51,28 +116,42 @@ class GunicornApp(BaseApplication):
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
-    help="Worker processes; each opens the store read-only.",
+    help="gunicorn worker processes; each opens the store read-only.",
 )
 @click.option(
     "--timeout",
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="Seconds a query may run: checked while results are written, and a worker "
-    "busy longer than this is restarted.",
+    help="Seconds a query may run before it is stopped (HTTP 503).",
 )
-def main(out_dir: Path, host: str, port: int, workers: int, timeout: int) -> None:
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Run Flask's development server instead of gunicorn (one process, for debugging).",
+)
+def main(out_dir: Path, host: str, port: int, workers: int, timeout: int, dev: bool) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
     if current_release(out_dir) is None:
         click.echo(f"kg-serve: {out_dir}: no published graph — run 'kg-build' first", err=True)
         raise SystemExit(2)
     app_config = {"KG_OUT_DIR": str(out_dir), "SPARQL_TIMEOUT_SECONDS": timeout}
-    GunicornApp(
-        app_config,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "timeout": timeout + 5,  # the app answers 503 first when it can
-            "accesslog": "-",
-        },
-    ).run()
+    if dev:
+        _log_queries()
+        create_app(app_config).run(host=host, port=port, threaded=True)
+        return
+    metrics_dir = tempfile.mkdtemp(prefix="osce-kg-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before any worker imports metrics
+    try:
+        GunicornApp(
+            app_config,
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "timeout": timeout + 5,  # the app answers 503 first
+                "accesslog": "-",
+                "child_exit": _worker_exited,
+            },
+        ).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from flask import Flask, Response, json
+from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ def error_response(status: int, title: str, message: str, hint: str = "") -> Res
 
 
 def _http_error(error: HttpError) -> Response:
+    g.osce_kg_error_kind = error.title  # for the metrics, by kind
     return error_response(error.status, error.title, error.message, error.hint)
 
 

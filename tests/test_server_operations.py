@@ -1,0 +1,140 @@
+"""Operations: /health, Prometheus /metrics summed over gunicorn workers, the per-query log
+line, and kg-serve's configuration from flags, environment and a TOML file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+
+from kg_builder.pipeline import BuildResult
+from server import create_app
+from tests.test_end_to_end import free_port
+
+KG_SERVE = str(Path(sys.executable).with_name("kg-serve"))
+
+
+@pytest.fixture
+def client(seed_build: BuildResult) -> FlaskClient:
+    app = create_app({"TESTING": True, "KG_OUT_DIR": seed_build.release.root.parent.parent})
+    return app.test_client()
+
+
+def test_health_reports_the_release(client: FlaskClient, seed_build: BuildResult) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["release"] == seed_build.release.root.name
+    assert body["built"].startswith("2026-01-01T12:00:00")
+    assert body["triples"] > 1000
+
+
+def test_health_is_503_without_a_release(tmp_path: Path) -> None:
+    client = create_app({"TESTING": True, "KG_OUT_DIR": tmp_path}).test_client()
+    response = client.get("/health")
+    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text format (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name) and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            head = line.split(" ")[0]
+            if head == name or head.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_and_errors(client: FlaskClient) -> None:
+    before = client.get("/metrics").get_data(as_text=True)
+    client.get("/sparql", query_string={"query": "ASK {}"})
+    client.get("/sparql", query_string={"query": "SELEKT"})
+    after = client.get("/metrics").get_data(as_text=True)
+    name = "osce_kg_http_requests_total"
+    ok = {"endpoint": "/sparql", "method": "GET", "status": "200"}
+    bad = {"endpoint": "/sparql", "method": "GET", "status": "400"}
+    assert metric(after, name, **ok) == metric(before, name, **ok) + 1
+    assert metric(after, name, **bad) == metric(before, name, **bad) + 1
+    assert metric(after, "osce_kg_http_request_duration_seconds_count", endpoint="/sparql") >= 2
+    assert "osce_kg_http_errors_total" in after
+
+
+@pytest.fixture(scope="module")
+def configured_server(
+    seed_build: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """kg-serve with its port from a TOML file and its worker count from the environment."""
+    port = free_port()
+    config = tmp_path_factory.mktemp("config") / "kg-serve.toml"
+    out_dir = seed_build.release.root.parent.parent
+    config.write_text(f'[kg-serve]\nout-dir = "{out_dir}"\nport = {port}\nworkers = 1\n')
+    env = {**os.environ, "KG_SERVE_WORKERS": "3"}  # the environment beats the file
+    process = subprocess.Popen(
+        [KG_SERVE, "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                requests.get(f"{base}/health", timeout=5)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("kg-serve did not start") from None
+                time.sleep(0.1)
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if process.stderr:
+            process.stderr.close()
+
+
+@pytest.mark.slow
+def test_config_file_and_environment(
+    configured_server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base, process = configured_server
+    assert requests.get(f"{base}/health", timeout=10).json()["status"] == "ok"
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) == 3  # KG_SERVE_WORKERS=3 over workers = 1 in the file
+
+
+@pytest.mark.slow
+def test_metrics_add_up_over_workers(
+    configured_server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base, _process = configured_server
+    name = "osce_kg_http_requests_total"
+    labels = {"endpoint": "/health", "method": "GET", "status": "200"}
+    before = metric(requests.get(f"{base}/metrics", timeout=10).text, name, **labels)
+    for _ in range(30):  # a new connection each time: the requests spread over the workers
+        requests.get(f"{base}/health", timeout=10)
+    after = metric(requests.get(f"{base}/metrics", timeout=10).text, name, **labels)
+    assert after == before + 30
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("port = [", "not valid TOML"), ("colour = 'red'", "unknown setting(s) colour")],
+)
+def test_bad_config_file_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(content)
+    done = subprocess.run(
+        [KG_SERVE, "--config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert message in done.stderr and str(config) in done.stderr and "Traceback" not in done.stderr
