@@ -6,8 +6,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 OUT    ?= build
 SOURCES ?= data/sources
-# Debian packages that tests use as independent tools (rapper checks the dumps).
-DEBIAN_PACKAGES := raptor2-utils
+# Debian packages that tests use as real tools: rapper checks the dumps, chromium (driven by
+# chromedriver) opens the query page.
+DEBIAN_PACKAGES := raptor2-utils chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run build serve install install-test system-deps test check lint typecheck namespaces docs clean distclean
@@ -26,13 +27,22 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed
+# The query page's YASGUI at the version package-lock.json pins, served from node_modules.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed node_modules/.package-lock.json
+
+install-test: $(VENV)/.installed-test node_modules/.package-lock.json
 
 system-deps:
-	@command -v rapper >/dev/null 2>&1 || { \
-	  echo "installing Debian packages: $(DEBIAN_PACKAGES)"; \
+	@for tool in rapper chromium chromedriver; do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	[ -z "$$missing" ] || { \
+	  echo "installing Debian packages for:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }
 
@@ -69,4 +79,4 @@ clean:
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -27,6 +27,12 @@ SETTINGS = (
     Setting("KG_OUT_DIR", "build", "Output directory of kg-build; the server reads <dir>/current."),
     Setting("SPARQL_MAX_QUERY_BYTES", 100_000, "Longest query accepted, in UTF-8 bytes (413)."),
     Setting("SPARQL_TIMEOUT_SECONDS", 30, "Seconds a query may spend writing results (503 after)."),
+    Setting(
+        "YASGUI_DIR",
+        "",
+        "Folder of the YASGUI build served at /static/yasgui/; empty: "
+        "node_modules/@zazuko/yasgui/build beside the source tree.",
+    ),
 )
 
 
