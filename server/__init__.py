@@ -33,6 +33,18 @@ SETTINGS = (
         "Folder of the YASGUI build served at /static/yasgui/; empty: "
         "node_modules/@zazuko/yasgui/build beside the source tree.",
     ),
+    Setting("KG_STORE_PATH", None, "A store directory to serve instead of <KG_OUT_DIR>/current."),
+    Setting(
+        "SPARQL_UNION_DEFAULT_GRAPH",
+        True,
+        "Read the default graph as the union of all named graphs (false: the store's own).",
+    ),
+    Setting(
+        "SPARQL_UPDATE_TOKEN",
+        None,
+        "Update mode (off by default): accept SPARQL Update with 'Authorization: Bearer <token>'"
+        ", on the writable store at KG_STORE_PATH (never a release); one worker process only.",
+    ),
 )
 
 
@@ -48,7 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config[name] = int(app.config[name])
     if app.config["MAX_CONTENT_LENGTH"] is None:  # refuse bodies no query could fill, unread
         app.config["MAX_CONTENT_LENGTH"] = 3 * app.config["SPARQL_MAX_QUERY_BYTES"] + 4096
-    app.extensions["osce_kg_store"] = PublishedStore(app.config["KG_OUT_DIR"])
+    store_path = app.config["KG_STORE_PATH"]
+    app.extensions["osce_kg_store"] = PublishedStore(
+        app.config["KG_OUT_DIR"],
+        Path(store_path) if store_path else None,
+        writable=bool(app.config["SPARQL_UPDATE_TOKEN"]),
+    )
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(ui.bp)

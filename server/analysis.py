@@ -8,18 +8,21 @@ refused as syntax errors rather than run unchecked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 from pyparsing import ParseBaseException, ParseResults
-from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef, Variable
 
 from server.protocol import ProtocolError, QueryForm
 
 QUERY_SPEC = "https://www.w3.org/TR/sparql11-query/"
+UPDATE_SPEC = "https://www.w3.org/TR/sparql11-update/"
 _FORMS = {
     "SelectQuery": QueryForm.SELECT,
     "AskQuery": QueryForm.ASK,
@@ -41,37 +44,22 @@ class QueryInfo:
         return bool(self.from_graphs or self.from_named_graphs)
 
 
-def analyse_query(query: str) -> QueryInfo:
-    """Parse ``query`` and refuse, with a 400, syntax errors, SERVICE and undeclared prefixes."""
-    try:
-        prologue, body = parseQuery(query)
-    except ParseBaseException as e:
-        raise ProtocolError(
-            400,
-            str(e),
-            f"Check the query near line {e.lineno}, column {e.col}: "
-            f"{e.line.strip()!r}. For reference, see {QUERY_SPEC}",
-            title="Query syntax error",
-        ) from e
-    except RecursionError as e:
-        raise ProtocolError(
-            400,
-            "The query is nested too deeply to be parsed.",
-            "Flatten nested groups or subqueries.",
-            title="Query syntax error",
-        ) from e
-    prefixes = {_prefix(d): str(dict.get(d, "iri")) for d in prologue if d.name == "PrefixDecl"}
+def analyse_query(query: str, base_iri: str = "") -> QueryInfo:
+    """Parse ``query`` and refuse, with a 400, syntax errors, SERVICE and undeclared prefixes.
+
+    FROM / FROM NAMED IRIs come back resolved against the query's BASE declarations, which
+    resolve against ``base_iri`` (the endpoint's URL, the base the engine is given too).
+    """
+    prologue, body = _parse(parseQuery, query, "query")
     nodes = list(_nodes(body))
-    for node in nodes:
-        if node.name == "ServiceGraphPattern":
-            raise ProtocolError(
-                400,
-                f"SERVICE {_show(dict.get(node, 'term'))} is not allowed: federated queries "
-                "are disabled on this endpoint.",
-                "Query the other endpoint yourself, or load our dumps from /dumps/ into a local "
-                "store and federate there.",
-                title="Federated query disabled",
-            )
+    _refuse_service(nodes)
+    base = base_iri
+    prefixes: dict[str, str] = {}
+    for decl in prologue:  # each BASE and PREFIX resolves against the BASE before it
+        if decl.name == "Base":
+            base = urljoin(base, str(dict.get(decl, "iri")))
+        elif decl.name == "PrefixDecl":
+            prefixes[_prefix(decl)] = urljoin(base, str(dict.get(decl, "iri")))
     for node in nodes:
         if node.name == "pname" and _prefix(node) not in prefixes:
             raise ProtocolError(
@@ -83,9 +71,70 @@ def analyse_query(query: str) -> QueryInfo:
     clauses = dict.get(body, "datasetClause") or []
     return QueryInfo(
         _FORMS[body.name],
-        tuple(_iri(c["default"], prefixes) for c in clauses if "default" in c),
-        tuple(_iri(c["named"], prefixes) for c in clauses if "named" in c),
+        tuple(urljoin(base, _iri(c["default"], prefixes)) for c in clauses if "default" in c),
+        tuple(urljoin(base, _iri(c["named"], prefixes)) for c in clauses if "named" in c),
     )
+
+
+@dataclass(frozen=True)
+class UpdateInfo:
+    """What the endpoint needs to know about an update before running it."""
+
+    has_dataset: bool  # a USING, USING NAMED or WITH clause
+
+
+def analyse_update(update: str) -> UpdateInfo:
+    """Parse ``update`` and refuse, with a 400, syntax errors, SERVICE and LOAD."""
+    tree = _parse(parseUpdate, update, "update")
+    nodes = list(_nodes(tree))
+    _refuse_service(nodes)
+    for node in nodes:
+        if node.name == "Load":
+            raise ProtocolError(
+                400,
+                f"LOAD {_show(dict.get(node, 'iri'))} is not allowed: this endpoint fetches "
+                "nothing from the web or the disk.",
+                "Send the triples in the update itself, with INSERT DATA { ... }.",
+                title="LOAD disabled",
+            )
+    has_dataset = any(
+        node.name == "Modify" and ("withClause" in node or "using" in node) for node in nodes
+    )
+    return UpdateInfo(has_dataset)
+
+
+def _parse(parser: Callable[[str], Any], text: str, what: str) -> Any:
+    try:
+        return parser(text)
+    except ParseBaseException as e:
+        raise ProtocolError(
+            400,
+            str(e),
+            f"Check the {what} near line {e.lineno}, column {e.col}: "
+            f"{e.line.strip()!r}. For reference, see "
+            f"{QUERY_SPEC if what == 'query' else UPDATE_SPEC}",
+            title=f"{what.capitalize()} syntax error",
+        ) from e
+    except RecursionError as e:
+        raise ProtocolError(
+            400,
+            f"The {what} is nested too deeply to be parsed.",
+            "Flatten nested groups or subqueries.",
+            title=f"{what.capitalize()} syntax error",
+        ) from e
+
+
+def _refuse_service(nodes: list[CompValue]) -> None:
+    for node in nodes:
+        if node.name == "ServiceGraphPattern":
+            raise ProtocolError(
+                400,
+                f"SERVICE {_show(dict.get(node, 'term'))} is not allowed: federated queries "
+                "are disabled on this endpoint.",
+                "Query the other endpoint yourself, or load our dumps from /dumps/ into a local "
+                "store and federate there.",
+                title="Federated query disabled",
+            )
 
 
 def _nodes(tree: Any) -> Iterator[CompValue]:
@@ -118,3 +167,60 @@ def _show(term: Any) -> str:
     if isinstance(term, CompValue):
         return f"{_prefix(term)}:{dict.get(term, 'localname') or ''}"
     return str(term)
+
+
+_IRIREF = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>')
+_STRING = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|'
+    r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n\r]|\\.)*"|'
+    r"'(?:[^'\\\n\r]|\\.)*'",
+    re.DOTALL,
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def add_using_clauses(update: str, default: Sequence[str], named: Sequence[str]) -> str:
+    """``update`` with ``USING <g>`` / ``USING NAMED <g>`` before the WHERE of each
+    DELETE/INSERT operation: how the protocol's ``using-graph-uri`` and ``using-named-graph-uri``
+    parameters apply (pyoxigraph takes no dataset for updates).
+
+    The caller has refused updates that carry their own USING or WITH (the protocol forbids
+    both at once). A WHERE at brace depth 0 that does not follow DELETE is a Modify's.
+    """
+    clause = " ".join([*(f"USING <{g}>" for g in default), *(f"USING NAMED <{g}>" for g in named)])
+    out: list[str] = []
+    depth, i, previous = 0, 0, ""
+    while i < len(update):
+        char = update[i]
+        match = None
+        if char == "#":
+            end = update.find("\n", i)
+            match_end = len(update) if end < 0 else end
+            out.append(update[i:match_end])
+            i = match_end
+            continue
+        if char == "<":
+            match = _IRIREF.match(update, i)
+        elif char in "\"'":
+            match = _STRING.match(update, i)
+        elif char.isalpha() or char == "_":
+            match = _WORD.match(update, i)
+            if match and (i == 0 or not (update[i - 1].isalnum() or update[i - 1] in "?$:_-")):
+                word = match.group().upper()
+                if depth == 0 and word == "WHERE" and previous != "DELETE":
+                    out.append(clause + " ")
+                previous = word
+        if match:
+            out.append(match.group())
+            i = match.end()
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        if not char.isspace():
+            previous = char
+        out.append(char)
+        i += 1
+    return "".join(out)

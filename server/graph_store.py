@@ -1,7 +1,8 @@
 """``/store``: the SPARQL 1.1 Graph Store HTTP Protocol, read-only.
 
 ``GET /store?graph=<iri>`` returns one named graph, ``GET /store?default`` the default graph
-(as at ``/sparql``: the union of all named graphs), ``GET /store`` the whole dataset as TriG
+(as at ``/sparql``: the union of all named graphs unless ``SPARQL_UNION_DEFAULT_GRAPH`` is
+off), ``GET /store`` the whole dataset as TriG
 or N-Quads. HEAD answers the same headers without the body. Writes (PUT, POST, DELETE) are
 405: the published graph changes only through ``kg-build``.
 
@@ -80,8 +81,10 @@ def graph_store() -> Response:
                 title="Not Found",
             )
         quads = (q.triple for q in store.quads_for_pattern(None, None, None, node))
-    elif default:
+    elif default and current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True):
         quads = _union(store)
+    elif default:
+        quads = (q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     else:
         quads = store.quads_for_pattern(None, None, None, None)
     tag = hashlib.sha256(

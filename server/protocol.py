@@ -17,6 +17,7 @@ from werkzeug.http import parse_options_header
 from server.errors import HttpError
 
 PROTOCOL_SPEC = "https://www.w3.org/TR/sparql11-protocol/#query-operation"
+UPDATE_SPEC = "https://www.w3.org/TR/sparql11-protocol/#update-operation"
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -50,6 +51,19 @@ class QueryRequest:
         return bool(self.default_graph_uris or self.named_graph_uris)
 
 
+@dataclass(frozen=True)
+class UpdateRequest:
+    """An update operation: the update text and the dataset its ``using-*`` parameters name."""
+
+    update: str
+    using_graph_uris: tuple[str, ...] = ()
+    using_named_graph_uris: tuple[str, ...] = ()
+
+    @property
+    def has_protocol_dataset(self) -> bool:
+        return bool(self.using_graph_uris or self.using_named_graph_uris)
+
+
 def parse_request(
     method: str,
     content_type: str | None,
@@ -57,12 +71,14 @@ def parse_request(
     form: MultiDict[str, str],
     body: bytes | str = b"",
     max_query_bytes: int = 100_000,
-) -> QueryRequest | None:
+    allow_update: bool = False,
+) -> QueryRequest | UpdateRequest | None:
     """Read a query operation from a request, or None for a GET without parameters (other than
     ``format``), which asks for the service description.
 
-    Raises ProtocolError for anything the endpoint will not run: updates (403), a POST media
-    type other than form or sparql-query (415), a missing, repeated or oversized query.
+    Raises ProtocolError for anything the endpoint will not run: updates (403, unless
+    ``allow_update``; then only by POST), a POST media type other than form, sparql-query or
+    sparql-update (415), a missing, repeated or oversized operation.
     """
     if method == "HEAD":  # as GET, without the body (Flask drops it)
         method = "GET"
@@ -80,7 +96,7 @@ def parse_request(
         elif media_type == SPARQL_QUERY:
             body_queries = [_decode(body, params.get("charset"))]
         elif media_type == SPARQL_UPDATE:
-            updates = [*updates, "<body>"]
+            updates = [*updates, _decode(body, params.get("charset")) if allow_update else ""]
         else:
             raise ProtocolError(
                 415,
@@ -95,6 +111,8 @@ def parse_request(
                 "The request has both a query and an update.",
                 "Send one operation per request.",
             )
+        if allow_update:
+            return _update_request(method, updates, args, form, max_query_bytes)
         raise ProtocolError(
             403,
             "This endpoint is read-only: SPARQL updates are refused.",
@@ -136,6 +154,47 @@ def parse_request(
         query,
         tuple(args.getlist("default-graph-uri") + form.getlist("default-graph-uri")),
         tuple(args.getlist("named-graph-uri") + form.getlist("named-graph-uri")),
+    )
+
+
+def _update_request(
+    method: str,
+    updates: list[str],
+    args: MultiDict[str, str],
+    form: MultiDict[str, str],
+    max_bytes: int,
+) -> UpdateRequest:
+    if method != "POST":
+        raise ProtocolError(
+            405,
+            "SPARQL updates are accepted by POST only.",
+            f"POST the update as {SPARQL_UPDATE} or as {FORM} (update=...). "
+            f"For reference, see {UPDATE_SPEC}",
+        )
+    if args.getlist("update"):
+        raise ProtocolError(
+            400, "The update is in the URL.", "Send it in the body of the POST, once."
+        )
+    if len(updates) > 1:
+        raise ProtocolError(
+            400,
+            f"The request has {len(updates)} update parameters.",
+            "Send one update per request; separate its operations with ';'.",
+        )
+    update = updates[0]
+    if not update.strip():
+        raise ProtocolError(400, "The update is empty.", "Pass a SPARQL update as update=...")
+    size = len(update.encode("utf-8"))
+    if size > max_bytes:
+        raise ProtocolError(
+            413,
+            f"The update is {size} bytes; the limit is {max_bytes}.",
+            "Split it into several requests.",
+        )
+    return UpdateRequest(
+        update,
+        tuple(args.getlist("using-graph-uri") + form.getlist("using-graph-uri")),
+        tuple(args.getlist("using-named-graph-uri") + form.getlist("using-named-graph-uri")),
     )
 
 

@@ -1,7 +1,14 @@
 """``/sparql``: the read-only SPARQL 1.1 Protocol endpoint over the published store.
 
 Without ``default-graph-uri``/``named-graph-uri`` or FROM clauses, the default graph is the
-union of all named graphs. A GET without a query returns the service description.
+union of all named graphs (``SPARQL_UNION_DEFAULT_GRAPH``). A graph IRI the dataset names but
+the store lacks is read as empty, as SPARQL says, with a ``Warning`` header naming it; nothing is
+ever fetched or read from disk for FROM. A GET without a query returns the service description.
+
+Update mode, off by default: with ``SPARQL_UPDATE_TOKEN`` set (and a store of its own at
+``KG_STORE_PATH``, never a published release), a POSTed update with ``Authorization: Bearer
+<token>`` runs (204); ``using-graph-uri``/``using-named-graph-uri`` become USING clauses;
+LOAD and SERVICE are refused as in queries.
 
 Timeouts: pyoxigraph 0.5 cannot cancel a running query, so ``SPARQL_TIMEOUT_SECONDS`` is
 checked each time the serializer writes a chunk (about 8 KiB). A query that computes long
@@ -11,9 +18,11 @@ timeout (``kg-serve --timeout``); cancelling inside the engine is issue-5 work.
 
 from __future__ import annotations
 
+import hmac
 import io
 import time
 from typing import TYPE_CHECKING, cast
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import (
@@ -29,8 +38,8 @@ from pyoxigraph import (
 )
 from rdflib.namespace import RDF
 
-from server.analysis import QueryInfo, analyse_query
-from server.errors import HttpError
+from server.analysis import QueryInfo, add_using_clauses, analyse_query, analyse_update
+from server.errors import HttpError, error_response
 from server.protocol import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
@@ -38,6 +47,7 @@ from server.protocol import (
     QueryForm,
     QueryRequest,
     ResultFormat,
+    UpdateRequest,
     choose_format,
     parse_request,
 )
@@ -49,6 +59,9 @@ if TYPE_CHECKING:
 bp = Blueprint("sparql", __name__)
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
+FUNCTIONS_SPEC = "https://www.w3.org/TR/sparql11-query/#SparqlOps"
+UPDATE_DATASET_SPEC = "https://www.w3.org/TR/sparql11-protocol/#update-dataset"
+UPDATE_SPEC = "https://www.w3.org/TR/sparql11-update/"
 
 
 class QueryTimeout(HttpError):
@@ -69,7 +82,8 @@ def _vary_accept(response: Response) -> Response:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    published = cast(PublishedStore, current_app.extensions["osce_kg_store"]).get()
+    published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
+    store = published.get()
     query_request = parse_request(
         request.method,
         request.content_type,
@@ -77,40 +91,68 @@ def endpoint() -> Response:
         request.form,
         request.get_data(),
         current_app.config["SPARQL_MAX_QUERY_BYTES"],
+        allow_update=published.writable,
     )
     format_param = request.values.get("format")
     if query_request is None:
         fmt = choose_format(QueryForm.DESCRIBE, request.headers.get("Accept"), format_param)
-        body = serialize(
-            _service_description(request.base_url), format=_rdf_format(fmt), prefixes={"sd": SD}
-        )
+        description = _service_description(request.base_url, published.writable)
+        body = serialize(description, format=_rdf_format(fmt), prefixes={"sd": SD})
         return Response(body, content_type=fmt.content_type)
-    info = analyse_query(query_request.query)
+    if isinstance(query_request, UpdateRequest):
+        return _update(store, query_request)
+    info = analyse_query(query_request.query, request.base_url)
     fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
-    return Response(_run(published, query_request, info, fmt), content_type=fmt.content_type)
+    body, unknown = _run(store, query_request, info, fmt)
+    response = Response(body, content_type=fmt.content_type)
+    for iri in unknown:
+        response.headers.add("Warning", _unknown_graph_warning(iri))
+    return response
 
 
-def _run(store: Store, query_request: QueryRequest, info: QueryInfo, fmt: ResultFormat) -> bytes:
-    """Execute and serialize fully before answering, so an error never hides in a 200 body."""
+def _run(
+    store: Store, query_request: QueryRequest, info: QueryInfo, fmt: ResultFormat
+) -> tuple[bytes, list[str]]:
+    """Execute and serialize fully before answering, so an error never hides in a 200 body.
+
+    Returns the body and the graph IRIs the dataset names that are not in the store: they are
+    read as empty graphs (SPARQL 1.1 Protocol semantics), and the response says so in a
+    ``Warning`` header, so a misspelt graph name is noticed without breaking conformance.
+    """
     default: list[NamedNode | BlankNode | DefaultGraph] | None = None
     named: list[NamedNode | BlankNode] | None = None
     if query_request.has_protocol_dataset:  # the protocol dataset overrides FROM clauses
-        default = [_graph(store, g) for g in query_request.default_graph_uris]
-        named = [_graph(store, g) for g in query_request.named_graph_uris]
+        default = [_graph(g) for g in query_request.default_graph_uris]
+        named = [_graph(g) for g in query_request.named_graph_uris]
+        dataset = [*default, *named]
     else:
-        for iri in (*info.from_graphs, *info.from_named_graphs):
-            _graph(store, iri)
+        dataset = [_graph(iri) for iri in (*info.from_graphs, *info.from_named_graphs)]
+    unknown = sorted(
+        {g.value for g in dataset if isinstance(g, NamedNode) and not store.contains_named_graph(g)}
+    )
+    union = bool(current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True))
     try:
         results = store.query(
             query_request.query,
             base_iri=request.base_url,
-            use_default_graph_as_union=not (query_request.has_protocol_dataset or info.has_dataset),
+            use_default_graph_as_union=union
+            and not (query_request.has_protocol_dataset or info.has_dataset),
             default_graph=default,
             named_graphs=named,
         )
     except SyntaxError as e:
         raise ProtocolError(
             400, str(e), "The query engine rejected the query.", title="Query syntax error"
+        ) from e
+    except RuntimeError as e:
+        if "is not supported" not in str(e):  # anything else is ours to fix: a 500
+            raise
+        raise ProtocolError(
+            400,
+            f"{e}.",
+            "Use the SPARQL 1.1 built-in functions, or the XSD casts (xsd:integer(...) etc.). "
+            f"For reference, see {FUNCTIONS_SPEC}",
+            title="Unsupported function",
         ) from e
     timeout = current_app.config["SPARQL_TIMEOUT_SECONDS"]
     out = _DeadlineBuffer(time.monotonic() + timeout, timeout)
@@ -120,7 +162,61 @@ def _run(store: Store, query_request: QueryRequest, info: QueryInfo, fmt: Result
         results.serialize(out, fmt.serializer)
     else:  # rdflib and pyoxigraph disagree on the query form: our bug, a 500
         raise TypeError(f"{fmt.media_type} cannot carry query solutions")
-    return out.getvalue()
+    return out.getvalue(), unknown
+
+
+def _update(store: Store, update_request: UpdateRequest) -> Response:
+    """Run an update in update mode (``SPARQL_UPDATE_TOKEN`` set): bearer token first."""
+    token = str(current_app.config["SPARQL_UPDATE_TOKEN"])
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        response = error_response(
+            401,
+            "Unauthorized",
+            "SPARQL updates need the operator's token.",
+            "Send it as the header 'Authorization: Bearer <token>'.",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="osce-kg update"'
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise HttpError(403, "The update token is wrong.", "Ask the operator for the token.")
+    info = analyse_update(update_request.update)
+    text = update_request.update
+    if update_request.has_protocol_dataset:
+        if info.has_dataset:
+            raise ProtocolError(
+                400,
+                "The update names its dataset twice: in using-graph-uri/using-named-graph-uri "
+                "and in USING, USING NAMED or WITH.",
+                f"Keep one of the two. For reference, see {UPDATE_DATASET_SPEC}",
+            )
+        text = add_using_clauses(
+            text, update_request.using_graph_uris, update_request.using_named_graph_uris
+        )
+    try:
+        store.update(text, base_iri=request.base_url)
+    except SyntaxError as e:
+        raise ProtocolError(
+            400, str(e), "The update engine rejected the update.", title="Update syntax error"
+        ) from e
+    except RuntimeError as e:  # the update's own failure, e.g. DROP of a graph that is absent
+        raise ProtocolError(
+            400,
+            f"The update failed: {e}.",
+            "Nothing was changed (an update applies whole or not at all). Add SILENT to "
+            "CREATE, DROP, CLEAR, ADD, MOVE or COPY to ignore a graph that is absent or "
+            "already there. "
+            f"For reference, see {UPDATE_SPEC}",
+            title="Update failed",
+        ) from e
+    return Response(status=204)
+
+
+def _unknown_graph_warning(iri: str) -> str:
+    """An RFC 7234 ``Warning`` (code 299, persistent) naming a graph read as empty."""
+    shown = quote(iri, safe=":/?#[]@!$&'()*+,;=%~")  # header values are ASCII
+    text = f"There is no graph <{shown}> in this store; it was read as empty."
+    return '299 osce-kg "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _rdf_format(fmt: ResultFormat) -> RdfFormat:
@@ -129,21 +225,13 @@ def _rdf_format(fmt: ResultFormat) -> RdfFormat:
     return fmt.serializer
 
 
-def _graph(store: Store, iri: str) -> NamedNode:
+def _graph(iri: str) -> NamedNode:
     try:
-        node = NamedNode(iri)
+        return NamedNode(iri)
     except ValueError as e:
         raise ProtocolError(
             400, f"{iri!r} is not a valid graph IRI.", "Graph names are absolute IRIs."
         ) from e
-    if not store.contains_named_graph(node):
-        raise ProtocolError(
-            400,
-            f"There is no graph <{iri}> in this store; it would be read as empty.",
-            "List the graphs with: SELECT DISTINCT ?g WHERE { GRAPH ?g { } }",
-            title="Unknown graph",
-        )
-    return node
 
 
 class _DeadlineBuffer(io.BytesIO):
@@ -160,7 +248,7 @@ class _DeadlineBuffer(io.BytesIO):
         return super().write(data)
 
 
-def _service_description(endpoint: str) -> list[Triple]:
+def _service_description(endpoint: str, update: bool = False) -> list[Triple]:
     """SPARQL 1.1 Service Description of this endpoint."""
     service = BlankNode()
     sd = {
@@ -170,6 +258,7 @@ def _service_description(endpoint: str) -> list[Triple]:
             "endpoint",
             "supportedLanguage",
             "SPARQL11Query",
+            "SPARQL11Update",
             "feature",
             "UnionDefaultGraph",
             "resultFormat",
@@ -179,8 +268,11 @@ def _service_description(endpoint: str) -> list[Triple]:
         Triple(service, NamedNode(str(RDF.type)), sd["Service"]),
         Triple(service, sd["endpoint"], NamedNode(endpoint)),
         Triple(service, sd["supportedLanguage"], sd["SPARQL11Query"]),
-        Triple(service, sd["feature"], sd["UnionDefaultGraph"]),
     ]
+    if update:
+        triples.append(Triple(service, sd["supportedLanguage"], sd["SPARQL11Update"]))
+    if current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True):
+        triples.append(Triple(service, sd["feature"], sd["UnionDefaultGraph"]))
     triples += [
         Triple(service, sd["resultFormat"], NamedNode(f.serializer.iri))
         for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS)

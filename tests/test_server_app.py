@@ -342,10 +342,37 @@ def test_from_named(client: FlaskClient) -> None:
     assert [row["g"] for row in bindings(get(client, query))] == [G2]
 
 
-def test_unknown_graph_400(client: FlaskClient) -> None:
-    assert_error(get(client, SELECT_STATES, **{"default-graph-uri": EX + "nope"}), 400, "nope")
-    query = f"SELECT * FROM <{EX}nope> WHERE {{ ?s ?p ?o }}"
-    assert_error(get(client, query), 400, "GRAPH ?g")
+def test_unknown_graph_empty_with_warning(client: FlaskClient) -> None:
+    response = get(client, SELECT_STATES, **{"default-graph-uri": EX + "nope"})
+    assert response.status_code == 200
+    assert bindings(response) == []
+    assert f"<{EX}nope>" in response.headers["Warning"]
+    assert response.headers["Warning"].startswith('299 osce-kg "')
+    response = get(client, f"SELECT * FROM <{EX}nope> FROM <{G1}> WHERE {{ ?s ?p ?o }}")
+    assert response.status_code == 200
+    assert len(bindings(response)) == 2
+    assert response.headers.getlist("Warning") == [
+        f'299 osce-kg "There is no graph <{EX}nope> in this store; it was read as empty."'
+    ]
+
+
+def test_known_graphs_no_warning(client: FlaskClient) -> None:
+    assert "Warning" not in get(client, SELECT_STATES, **{"default-graph-uri": G1}).headers
+
+
+def test_store_path_setting(out_dir: Path, tmp_path: Path) -> None:
+    app = create_app(
+        {"KG_OUT_DIR": str(tmp_path / "none"), "KG_STORE_PATH": str(out_dir / CURRENT / "store")}
+    )
+    response = get(app.test_client(), SELECT_STATES)
+    assert [row["name"] for row in bindings(response)] == ["Austria", "France"]
+    missing = create_app({"KG_OUT_DIR": str(out_dir), "KG_STORE_PATH": str(tmp_path / "x")})
+    assert_error(get(missing.test_client(), SELECT_STATES), 503, "KG_STORE_PATH")
+
+
+def test_own_default_graph_setting(out_dir: Path) -> None:
+    app = create_app({"KG_OUT_DIR": str(out_dir), "SPARQL_UNION_DEFAULT_GRAPH": False})
+    assert bindings(get(app.test_client(), SELECT_STATES)) == []  # all data is in named graphs
 
 
 def test_service_description(client: FlaskClient) -> None:
@@ -477,3 +504,89 @@ def test_kg_serve_end_to_end(out_dir: Path) -> None:
         process.wait(timeout=10)
         if process.stderr:
             process.stderr.close()
+
+
+# ---- update mode (off by default) -----------------------------------------------------------
+
+TOKEN = "secret-test-token"  # noqa: S105 - a test app's token
+UPDATE = "application/sparql-update"
+
+
+@pytest.fixture
+def update_client(out_dir: Path, tmp_path: Path) -> FlaskClient:
+    app = create_app(
+        {
+            "KG_OUT_DIR": str(out_dir),
+            "KG_STORE_PATH": str(tmp_path / "writable"),
+            "SPARQL_UPDATE_TOKEN": TOKEN,
+        }
+    )
+    return app.test_client()
+
+
+def post_update(client: FlaskClient, update: str, token: str | None = TOKEN, **params: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        "/sparql", data=update, content_type=UPDATE, headers=headers, query_string=params
+    )
+
+
+def test_update_mode_runs_updates_with_token(update_client: FlaskClient) -> None:
+    response = post_update(
+        update_client, f'INSERT DATA {{ GRAPH <{G1}> {{ <{EX}x> <{LABEL}> "X" }} }}'
+    )
+    assert response.status_code == 204, response.get_data(as_text=True)
+    assert names(get(update_client, SELECT_STATES)) == ["X"]
+
+
+def test_update_mode_without_token_401(update_client: FlaskClient) -> None:
+    response = post_update(update_client, "CLEAR ALL", token=None)
+    assert_error(response, 401, "authorization: bearer")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_update_mode_wrong_token_403(update_client: FlaskClient) -> None:
+    wrong = "guess"
+    assert_error(post_update(update_client, "CLEAR ALL", token=wrong), 403, "token")
+
+
+def test_update_mode_load_refused(update_client: FlaskClient) -> None:
+    assert_error(post_update(update_client, "LOAD <file:///etc/passwd>"), 400, "load")
+
+
+def test_update_mode_failure_400_names_silent(update_client: FlaskClient) -> None:
+    assert_error(post_update(update_client, f"DROP GRAPH <{EX}absent>"), 400, "silent")
+
+
+def test_update_mode_using_graph_uri(update_client: FlaskClient) -> None:
+    post_update(update_client, f'INSERT DATA {{ GRAPH <{G1}> {{ <{EX}a> <{LABEL}> "A" }} }}')
+    copy = f"INSERT {{ GRAPH <{G2}> {{ ?s <{LABEL}> ?n }} }} WHERE {{ ?s <{LABEL}> ?n }}"
+    assert post_update(update_client, copy, **{"using-graph-uri": G1}).status_code == 204
+    assert names(get(update_client, SELECT_STATES, **{"default-graph-uri": G2})) == ["A"]
+    conflict = f"WITH <{G1}> DELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}"
+    assert_error(post_update(update_client, conflict, **{"using-graph-uri": G1}), 400, "twice")
+
+
+def test_update_mode_service_description(update_client: FlaskClient) -> None:
+    text = update_client.get("/sparql", headers={"Accept": "application/n-triples"}).get_data(
+        as_text=True
+    )
+    assert "SPARQL11Update" in text
+
+
+def test_update_mode_needs_its_own_store(out_dir: Path) -> None:
+    with pytest.raises(ValueError, match="KG_STORE_PATH"):
+        create_app({"KG_OUT_DIR": str(out_dir), "SPARQL_UPDATE_TOKEN": TOKEN})
+
+
+def test_read_only_by_default_even_with_store_path(out_dir: Path) -> None:
+    app = create_app(
+        {"KG_OUT_DIR": str(out_dir), "KG_STORE_PATH": str(out_dir / CURRENT / "store")}
+    )
+    assert_error(post_update(app.test_client(), "CLEAR ALL"), 403, "read-only")
+
+
+def test_unknown_function_400_names_it(client: FlaskClient) -> None:
+    """Regression: an extension function pyoxigraph does not know answered 500."""
+    query = "PREFIX f: <http://example.org/fn#> SELECT (f:shout(1) AS ?x) {}"
+    assert_error(get(client, query), 400, "http://example.org/fn#shout", "built-in functions")

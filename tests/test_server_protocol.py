@@ -6,12 +6,13 @@ import pytest
 from pyoxigraph import QueryResultsFormat, RdfFormat
 from werkzeug.datastructures import MultiDict
 
-from server.analysis import QueryInfo, analyse_query
+from server.analysis import QueryInfo, UpdateInfo, add_using_clauses, analyse_query, analyse_update
 from server.protocol import (
     MediaRange,
     ProtocolError,
     QueryForm,
     QueryRequest,
+    UpdateRequest,
     choose_format,
     parse_accept,
     parse_request,
@@ -301,3 +302,89 @@ def test_head_is_read_as_get() -> None:
 
     request = parse_request("HEAD", None, MultiDict({"query": "ASK {}"}), MultiDict())
     assert request is not None and request.query == "ASK {}"
+
+
+# ---- update mode ------------------------------------------------------------------------------
+
+UPDATE = "application/sparql-update"
+INSERT = "INSERT DATA { <http://x/a> <http://x/b> 1 }"
+
+
+def test_parse_update_in_update_mode() -> None:
+    request = parse_request(
+        "POST", UPDATE, md(using_graph_uri="http://g/1"), md(), INSERT.encode(), allow_update=True
+    )
+    assert request == UpdateRequest(INSERT, ("http://g/1",), ())
+    form = parse_request("POST", FORM, md(), md(update=INSERT), allow_update=True)
+    assert form == UpdateRequest(INSERT)
+
+
+def test_parse_update_by_get_refused_in_update_mode() -> None:
+    assert "POST" in refused(405, "GET", None, md(update=INSERT), md(), allow_update=True).hint
+
+
+def test_parse_two_updates_refused() -> None:
+    refused(400, "POST", FORM, md(), md(update=[INSERT, INSERT]), allow_update=True)
+
+
+def test_parse_update_non_utf8_refused() -> None:
+    body = INSERT.encode("utf-16")
+    refused(415, "POST", UPDATE + "; charset=UTF-16", md(), md(), body, allow_update=True)
+
+
+def test_analyse_update_dataset_clauses() -> None:
+    assert analyse_update(INSERT) == UpdateInfo(has_dataset=False)
+    with_clause = "WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    assert analyse_update(with_clause).has_dataset
+    using = "DELETE { ?s ?p ?o } USING <http://g> WHERE { ?s ?p ?o }"
+    assert analyse_update(using).has_dataset
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "LOAD <file:///etc/passwd>",
+        "load silent <http://example.org/x> into graph <http://g>",
+        "INSERT DATA { <http://x/a> <http://x/b> 1 } ; LOAD <http://example.org/x>",
+    ],
+)
+def test_analyse_update_load_refused(update: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        analyse_update(update)
+    assert info.value.title == "LOAD disabled"
+
+
+def test_analyse_update_service_refused() -> None:
+    with pytest.raises(ProtocolError) as info:
+        analyse_update("INSERT { ?s ?p ?o } WHERE { SERVICE <http://evil/> { ?s ?p ?o } }")
+    assert info.value.title == "Federated query disabled"
+
+
+def test_analyse_update_syntax_error() -> None:
+    with pytest.raises(ProtocolError) as info:
+        analyse_update("CLEAR XYZ")
+    assert info.value.title == "Update syntax error"
+
+
+def test_add_using_clauses() -> None:
+    update = (
+        "PREFIX : <http://x/> # a WHERE in a comment\n"
+        "INSERT DATA { :a :b 1 } ;\n"
+        'INSERT { ?s a :C } WHERE { ?s :p "WHERE {" { SELECT * WHERE { ?s ?p ?o } } } ;\n'
+        "DELETE WHERE { ?s ?p ?o } ;\n"
+        "delete { ?s ?p ?o } where { ?s ?p ?o FILTER(?o<3) }"
+    )
+    out = add_using_clauses(update, ["http://g/1"], ["http://g/2"])
+    using = "USING <http://g/1> USING NAMED <http://g/2> "
+    assert out.count(using) == 2
+    assert f"INSERT {{ ?s a :C }} {using}WHERE" in out
+    assert f"delete {{ ?s ?p ?o }} {using}where" in out
+    assert "DELETE WHERE" in out and "# a WHERE in a comment" in out
+
+
+def test_analyse_from_resolved_against_base() -> None:
+    query = "BASE <http://b/dir/> PREFIX p: <sub/> SELECT * FROM <data.ttl> FROM NAMED p:g {}"
+    info = analyse_query(query, "http://endpoint/sparql")
+    assert info.from_graphs == ("http://b/dir/data.ttl",)
+    assert info.from_named_graphs == ("http://b/dir/sub/g",)
+    assert analyse_query("SELECT * FROM <d> {}", "http://e/sparql").from_graphs == ("http://e/d",)
