@@ -96,6 +96,7 @@ class Document:
     publishing_date: date | None
     regions: tuple[Region, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()  # what could not be read as expected
+    media_type: str = "text/plain"  # what the source was: "text/html" for a saved HTML page
 
     @property
     def date(self) -> date | None:
@@ -185,7 +186,11 @@ def _legacy_char(byte: int) -> str:
 
 
 def parse(path: Path) -> Document:
-    """Read and parse one source document."""
+    """Read and parse one source document (a saved HTML page: see ``html_source``)."""
+    from kg_builder.html_source import is_html, parse_html  # it builds on this module
+
+    if is_html(path):
+        return parse_html(path)
     text, digest, warnings = read_source(path)
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     offsets = _line_offsets(text)

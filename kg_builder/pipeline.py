@@ -34,7 +34,7 @@ from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import SHACL_SPEC, load_shapes, validate
 from kg_builder.void import describe
 
-SOURCE_SUFFIXES = (".txt",)
+SOURCE_SUFFIXES = (".txt", ".html", ".htm")
 MAX_LISTED_VIOLATIONS = 5
 
 
@@ -45,15 +45,20 @@ class BuildResult:
 
 
 def collect_sources(paths: tuple[Path, ...]) -> list[Path]:
-    """The files to build: given files as they are, folders' ``*.txt`` files in name order."""
+    """The files to build: given files as they are, folders' pages (``*.txt``, ``*.html``,
+    ``*.htm``, in any case) in name order."""
     if not paths:
         raise SourceError("no sources given", hint="pass files or folders, e.g. data/sources")
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in SOURCE_SUFFIXES and p.is_file())
+            found = sorted(
+                p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES and p.is_file()
+            )
             if not found:
-                raise SourceError("folder holds no *.txt documents", subject=str(path))
+                raise SourceError(
+                    "folder holds no pages (*.txt, *.html or *.htm)", subject=str(path)
+                )
             files.extend(found)
         elif not path.exists():
             raise SourceError("no such file or folder", subject=str(path), hint="check the path")
