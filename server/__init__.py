@@ -11,6 +11,7 @@ from flask import Flask
 
 from server import dumps, graph_store, observability, resources, sparql, ui, void
 from server.errors import register_error_handlers
+from server.executor import PublishedExecutor
 from server.store import PublishedStore
 
 
@@ -33,6 +34,9 @@ SETTINGS = (
         "Folder of the YASGUI build served at /static/yasgui/; empty: "
         "node_modules/@zazuko/yasgui/build beside the source tree.",
     ),
+    Setting("SPARQL_QUERY_WORKERS", 2, "Query worker processes per server process."),
+    Setting("SPARQL_MAX_RESULT_BYTES", 128 * 1024 * 1024, "Largest serialized result (413)."),
+    Setting("SPARQL_QUEUE_TIMEOUT_SECONDS", 10, "Seconds a query waits for a free worker (503)."),
     Setting("KG_STORE_PATH", None, "A store directory to serve instead of <KG_OUT_DIR>/current."),
     Setting(
         "SPARQL_UNION_DEFAULT_GRAPH",
@@ -65,6 +69,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["KG_OUT_DIR"],
         Path(store_path) if store_path else None,
         writable=bool(app.config["SPARQL_UPDATE_TOKEN"]),
+    )
+    published = app.extensions["osce_kg_store"]
+    app.extensions["osce_kg_executor"] = PublishedExecutor(
+        published.store_dir,
+        workers=int(app.config["SPARQL_QUERY_WORKERS"]),
+        timeout=float(app.config["SPARQL_TIMEOUT_SECONDS"]),
+        max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
+        queue_timeout=float(app.config["SPARQL_QUEUE_TIMEOUT_SECONDS"]),
     )
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)

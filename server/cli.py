@@ -45,7 +45,9 @@ class GunicornApp(BaseApplication):
 
     def load(self) -> Flask:
         _log_queries()
-        return create_app(self.app_config)  # in each worker, unless preload_app is set
+        app = create_app(self.app_config)  # in each worker, unless preload_app is set
+        app.extensions["osce_kg_executor"].warm()  # query workers ready before the first query
+        return app
 
 
 def _log_queries() -> None:
@@ -116,14 +118,16 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
-    help="gunicorn worker processes; each opens the store read-only.",
+    help="gunicorn worker processes (each with its own pool of query processes that open "
+    "the store read-only).",
 )
 @click.option(
     "--timeout",
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="Seconds a query may run before it is stopped (HTTP 503).",
+    help="Seconds a query may run; then its worker process is killed and the client gets "
+    "HTTP 503.",
 )
 @click.option(
     "--dev",

@@ -10,10 +10,11 @@ Update mode, off by default: with ``SPARQL_UPDATE_TOKEN`` set (and a store of it
 <token>`` runs (204); ``using-graph-uri``/``using-named-graph-uri`` become USING clauses;
 LOAD and SERVICE are refused as in queries.
 
-Timeouts: pyoxigraph 0.5 cannot cancel a running query, so ``SPARQL_TIMEOUT_SECONDS`` is
-checked each time the serializer writes a chunk (about 8 KiB). A query that computes long
-before its first chunk (ORDER BY, GROUP BY, ASK) is stopped only by the gunicorn worker
-timeout (``kg-serve --timeout``); cancelling inside the engine is issue-5 work.
+Timeouts: pyoxigraph 0.5 cannot cancel a running query, so queries run in a pool of worker
+processes (``server.executor``) that each open the store read-only; a query that runs past
+``SPARQL_TIMEOUT_SECONDS`` has its worker killed and replaced, and the client gets a 503 — never
+a truncated 200. In update mode the store is writable and shared with the updates, so queries
+run in the web process and the limit is checked while the results are written.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from rdflib.namespace import RDF
 
 from server.analysis import QueryInfo, add_using_clauses, analyse_query, analyse_update
 from server.errors import HttpError, error_response
+from server.executor import PublishedExecutor, QueryFailed, QueryTimeout
+from server.observability import note_query
 from server.protocol import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
@@ -62,16 +65,6 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 FUNCTIONS_SPEC = "https://www.w3.org/TR/sparql11-query/#SparqlOps"
 UPDATE_DATASET_SPEC = "https://www.w3.org/TR/sparql11-protocol/#update-dataset"
 UPDATE_SPEC = "https://www.w3.org/TR/sparql11-update/"
-
-
-class QueryTimeout(HttpError):
-    def __init__(self, seconds: int):
-        super().__init__(
-            503,
-            f"The query ran longer than {seconds} s and was stopped.",
-            "Narrow the query: add LIMIT, more specific patterns, or fewer OPTIONALs.",
-            title="Query timeout",
-        )
 
 
 @bp.after_request
@@ -131,12 +124,32 @@ def _run(
         {g.value for g in dataset if isinstance(g, NamedNode) and not store.contains_named_graph(g)}
     )
     union = bool(current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True))
+    as_union = union and not (query_request.has_protocol_dataset or info.has_dataset)
+    published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
+    if not published.writable:
+        executor = cast(PublishedExecutor, current_app.extensions["osce_kg_executor"])
+        try:
+            result = executor.run(
+                query_request.query,
+                fmt.serializer,
+                base_iri=request.base_url,
+                use_default_graph_as_union=as_union,
+                default_graph=None if default is None else [_iri(g) for g in default],
+                named_graphs=None if named is None else [_iri(g) for g in named],
+                timeout=current_app.config["SPARQL_TIMEOUT_SECONDS"],
+            )
+        except QueryFailed as e:
+            if e.engine_error != "RuntimeError" or "is not supported" not in e.engine_message:
+                raise
+            raise _unsupported_function(e.engine_message) from e
+        note_query(query_request.query, result.count)
+        return result.body, unknown
+    note_query(query_request.query)
     try:
         results = store.query(
             query_request.query,
             base_iri=request.base_url,
-            use_default_graph_as_union=union
-            and not (query_request.has_protocol_dataset or info.has_dataset),
+            use_default_graph_as_union=as_union,
             default_graph=default,
             named_graphs=named,
         )
@@ -147,13 +160,7 @@ def _run(
     except RuntimeError as e:
         if "is not supported" not in str(e):  # anything else is ours to fix: a 500
             raise
-        raise ProtocolError(
-            400,
-            f"{e}.",
-            "Use the SPARQL 1.1 built-in functions, or the XSD casts (xsd:integer(...) etc.). "
-            f"For reference, see {FUNCTIONS_SPEC}",
-            title="Unsupported function",
-        ) from e
+        raise _unsupported_function(str(e)) from e
     timeout = current_app.config["SPARQL_TIMEOUT_SECONDS"]
     out = _DeadlineBuffer(time.monotonic() + timeout, timeout)
     if isinstance(results, QueryTriples):
@@ -163,6 +170,22 @@ def _run(
     else:  # rdflib and pyoxigraph disagree on the query form: our bug, a 500
         raise TypeError(f"{fmt.media_type} cannot carry query solutions")
     return out.getvalue(), unknown
+
+
+def _unsupported_function(message: str) -> ProtocolError:
+    return ProtocolError(
+        400,
+        f"{message}.",
+        "Use the SPARQL 1.1 built-in functions, or the XSD casts (xsd:integer(...) etc.). "
+        f"For reference, see {FUNCTIONS_SPEC}",
+        title="Unsupported function",
+    )
+
+
+def _iri(graph: NamedNode | BlankNode | DefaultGraph) -> str:
+    if not isinstance(graph, NamedNode):  # the protocol names graphs by IRI only
+        raise TypeError(f"{graph} is not a graph IRI")
+    return graph.value
 
 
 def _update(store: Store, update_request: UpdateRequest) -> Response:

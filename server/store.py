@@ -54,6 +54,10 @@ class PublishedStore:
         """The release being served, or None when nothing is published."""
         return current_release(self.out_dir)
 
+    def store_dir(self) -> Path:
+        """The store directory being served; NoRelease when there is none."""
+        return self._store_dir()
+
     def _store_dir(self) -> Path:
         if self.store_path is not None:
             if not (self.store_path.is_dir() or self.writable):

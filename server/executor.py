@@ -1,0 +1,702 @@
+"""Run SPARQL queries in a pool of worker processes, so that a timeout really stops a query.
+
+pyoxigraph 0.5 cannot cancel ``Store.query``: neither a signal handler nor an asynchronous
+exception interrupts a running query. The only way to stop one is to kill the process running
+it. So queries run in worker processes that each open the release's store read-only; the web
+process waits for the answer with a deadline and, when it passes, kills the worker (SIGKILL),
+starts a replacement and raises :class:`QueryTimeout` (the endpoint answers 503, never a 200
+with a truncated body).
+
+A worker evaluates the query *and serializes the results fully* (a pyoxigraph format crosses
+to it by name, as format objects do not pickle) into a buffer bounded by ``max_result_bytes``;
+the web process receives finished bytes, or a typed error:
+
+=====================  ======  ==========================================================
+error                  status  when
+=====================  ======  ==========================================================
+QuerySyntaxError       400     the engine rejects the query text
+ResultTooLarge         413     the serialized result is larger than ``max_result_bytes``
+QueryFailed            500     the engine failed, the worker died, or a bug of ours
+QueryTimeout           503     the query ran longer than its timeout; its worker was killed
+ExecutorBusy           503     every worker is busy and the wait for one ran out
+=====================  ======  ==========================================================
+
+Each caller holds one worker for the duration of its query, so a slow query occupies one
+worker and other queries proceed on the others; callers beyond the pool size wait in a bounded
+queue (``max_waiting``, ``queue_timeout``). Workers are started on demand, from a *forkserver*
+(never forked from the web process, which may hold RocksDB handles and threads), and exit when
+their parent does. Under gunicorn, each gunicorn worker owns its own executor: create it after
+the fork, as :class:`PublishedExecutor` does lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QueryTriples, RdfFormat, Store
+
+from kg_builder.layout import current_release
+from server.errors import HttpError
+from server.store import NoRelease
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 2
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RESULT_BYTES = 128 * 1024 * 1024
+DEFAULT_MAX_WAITING = 32
+DEFAULT_QUEUE_TIMEOUT = 10.0
+_STOP_GRACE = 1.0  # seconds a worker asked to exit may take before it is killed
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class QuerySyntaxError(HttpError):
+    """The query engine rejected the query text: 400."""
+
+    def __init__(self, message: str):
+        super().__init__(
+            400, message, "The query engine rejected the query.", title="Query syntax error"
+        )
+
+
+class ResultTooLarge(HttpError):
+    """The serialized result exceeds the configured size: 413 (the query decides the size)."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            413,
+            f"The result is larger than {limit:,} bytes, the most this server sends.",
+            "Add LIMIT (with OFFSET to page), select fewer variables, or download a dump "
+            "from /dumps/.",
+            title="Result too large",
+        )
+        self.limit = limit
+
+
+class QueryFailed(HttpError):
+    """The engine or its worker process failed: 500, our problem rather than the client's.
+
+    ``engine_error`` and ``engine_message`` are the type name and text of the exception the
+    engine raised in the worker ("" when the worker itself failed), so a caller can turn the
+    failures it knows to be the client's (an unsupported function...) into a 400.
+    """
+
+    def __init__(self, message: str, engine_error: str = "", engine_message: str = ""):
+        super().__init__(
+            500,
+            message,
+            "This is a failure of the server, not of your request; retry, or report it.",
+            title="Query failed",
+        )
+        self.engine_error = engine_error
+        self.engine_message = engine_message
+
+
+class QueryTimeout(HttpError):
+    """The query ran past its timeout; its worker was killed: 503."""
+
+    def __init__(self, seconds: float):
+        super().__init__(
+            503,
+            f"The query ran longer than {_seconds(seconds)} s and was stopped.",
+            "Narrow the query: add LIMIT, more specific patterns, or fewer OPTIONALs.",
+            title="Query timeout",
+        )
+        self.seconds = seconds
+
+
+class ExecutorBusy(HttpError):
+    """Every worker is busy and no worker became free in time: 503."""
+
+    def __init__(self, message: str):
+        super().__init__(
+            503, message, "The server is busy with other queries; retry shortly.", title="Busy"
+        )
+
+
+class _EngineFailure(QueryFailed):
+    """The engine reported a failure; the worker itself is fine and stays in the pool."""
+
+
+class ExecutorClosed(RuntimeError):
+    """The executor was closed (shut down, or its release replaced) before the query ran."""
+
+
+# --- what crosses the process boundary ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query as sent to a worker; plain values only, so it pickles."""
+
+    query: str
+    format: str  # a media type, or "RdfFormat.TURTLE", "QueryResultsFormat.JSON"...
+    base_iri: str | None = None
+    use_default_graph_as_union: bool = False
+    default_graph: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    max_bytes: int = DEFAULT_MAX_RESULT_BYTES
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A fully serialized answer."""
+
+    body: bytes
+    media_type: str
+    count: int | None  # solutions or triples, where the format makes counting cheap
+    seconds: float  # spent in the worker: evaluation and serialization
+
+
+# Replies, worker -> parent, as one pickled tuple (then the body, for "ok"):
+#   ("ok", media type, count, seconds, length)  ("syntax", message)  ("too_large",)
+#   ("error", exception type name, message)
+
+
+# --- the worker process ---------------------------------------------------------------------
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _BoundedBuffer(io.BytesIO):
+    """Collects serialized output; raises once more than ``limit`` bytes were written.
+
+    Counts the occurrences of ``marker`` on the way (chunk by chunk, so without a second copy
+    of the result).
+    """
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self._limit = limit
+        self.marker = b""
+        self.markers = 0
+        self._tail = b""  # the end of the last chunk, where a marker may begin
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        chunk = bytes(data)
+        if self.tell() + len(chunk) > self._limit:
+            raise _TooLarge()
+        if self.marker:
+            window = self._tail + chunk
+            self.markers += window.count(self.marker)
+            self._tail = window[len(window) - len(self.marker) + 1 :]
+        return super().write(chunk)
+
+
+def _worker_main(store_path: str, conn: Connection) -> None:
+    """Entry point of a worker: open the store read-only, then answer jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
+    _exit_with_parent()
+    store: Store | None = None
+    open_error = ""
+    try:
+        store = Store.read_only(store_path)
+    except OSError as e:
+        open_error = f"The published store cannot be opened: {e}"
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        if store is None:
+            conn.send(("error", "OSError", open_error))
+            continue
+        _answer(store, job, conn)
+
+
+def _exit_with_parent() -> None:
+    """Exit as soon as the web process is gone, even in the middle of a query."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
+    start = time.perf_counter()
+    out = _BoundedBuffer(job.max_bytes)
+    try:
+        results = store.query(
+            job.query,
+            base_iri=job.base_iri,
+            use_default_graph_as_union=job.use_default_graph_as_union,
+            default_graph=None
+            if job.default_graph is None
+            else [NamedNode(iri) for iri in job.default_graph],
+            named_graphs=None
+            if job.named_graphs is None
+            else [NamedNode(iri) for iri in job.named_graphs],
+        )
+        if isinstance(results, QueryTriples):
+            rdf_format = _resolve(job.format, RdfFormat)
+            if rdf_format is None:
+                raise ValueError(f"{job.format} cannot carry a graph")
+            media_type = rdf_format.media_type
+            out.marker = _COUNT_MARKERS.get(_essence(media_type), b"")
+            results.serialize(out, rdf_format)
+        else:
+            results_format = _resolve(job.format, QueryResultsFormat)
+            if results_format is None:
+                raise ValueError(f"{job.format} cannot carry query solutions")
+            media_type = results_format.media_type
+            if not isinstance(results, QueryBoolean):
+                out.marker = _COUNT_MARKERS.get(_essence(media_type), b"")
+            results.serialize(out, results_format)
+    except SyntaxError as e:
+        conn.send(("syntax", str(e)))
+        return
+    except _TooLarge:
+        conn.send(("too_large",))
+        return
+    except Exception as e:  # the engine's or ours; the parent answers 500
+        conn.send(("error", type(e).__name__, str(e)))
+        return
+    body = out.getbuffer()
+    count = None if isinstance(results, QueryBoolean) else _count(out, media_type)
+    conn.send(("ok", media_type, count, time.perf_counter() - start, body.nbytes))
+    conn.send_bytes(body)
+
+
+_Format = TypeVar("_Format", RdfFormat, QueryResultsFormat)
+
+
+def _format_key(fmt: str | RdfFormat | QueryResultsFormat) -> str:
+    """How a format crosses to the worker: pyoxigraph's format objects do not pickle."""
+    if isinstance(fmt, str):
+        return fmt
+    cls = type(fmt)
+    for name in dir(cls):
+        if name.isupper() and getattr(cls, name) == fmt:
+            return f"{cls.__name__}.{name}"
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _resolve(key: str, cls: type[_Format]) -> _Format | None:
+    """The format of class ``cls`` a format key names, or None."""
+    class_name, dot, name = key.partition(".")
+    if dot and class_name in (RdfFormat.__name__, QueryResultsFormat.__name__):
+        found = getattr(cls, name, None) if class_name == cls.__name__ else None
+        return found if isinstance(found, cls) else None
+    return cls.from_media_type(key)
+
+
+_COUNT_MARKERS = {  # one a solution or statement; none can occur inside a value
+    "application/n-triples": b"\n",  # newlines in literals are written \n
+    "application/n-quads": b"\n",
+    "text/tab-separated-values": b"\n",  # after a header line
+    "application/sparql-results+xml": b"<result>",  # "<" in values is written &lt;
+}
+_COUNT_JSON_UP_TO = 1024 * 1024  # parsing to count costs about 1 s per 100 MB
+
+
+def _essence(media_type: str) -> str:
+    return media_type.partition(";")[0].strip().lower()
+
+
+def _count(out: _BoundedBuffer, media_type: str) -> int | None:
+    """Solutions or triples in the serialized result, where counting is exact and cheap."""
+    essence = _essence(media_type)
+    if essence == "text/tab-separated-values":
+        return max(out.markers - 1, 0)
+    if essence in _COUNT_MARKERS:
+        return out.markers
+    if essence == "application/sparql-results+json" and out.tell() <= _COUNT_JSON_UP_TO:
+        document = json.loads(out.getvalue())
+        return len(document["results"]["bindings"])
+    return None
+
+
+# --- the pool -------------------------------------------------------------------------------
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, context: BaseContext, store_path: str):
+        parent_end, child_end = context.Pipe()
+        self.process: BaseProcess = context.Process(  # type: ignore[attr-defined]
+            target=_worker_main,
+            args=(store_path, child_end),
+            name="osce-kg-query",
+            daemon=True,
+        )
+        self.process.start()
+        child_end.close()
+        self.conn: Connection = parent_end
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def stop(self, kill: bool) -> None:
+        """End the process: SIGKILL at once, or ask it to exit and kill it if it lingers."""
+        if not kill:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join(_STOP_GRACE)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        self.process.close()
+
+
+def _kill_all(idle: list[_Worker], busy: set[_Worker]) -> None:
+    """Last resort, for an executor never closed: garbage-collected, or still open at exit."""
+    for worker in [*idle, *busy]:
+        with contextlib.suppress(ValueError, OSError):  # ValueError: reaped meanwhile
+            worker.stop(kill=True)
+
+
+class QueryExecutor:
+    """A pool of worker processes answering queries over one store, opened read-only.
+
+    Safe to call from many threads at once. ``close()`` ends every worker; an executor left
+    open has its workers killed when it is garbage-collected or the interpreter exits.
+    """
+
+    def __init__(
+        self,
+        store_path: Path | str,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        max_waiting: int = DEFAULT_MAX_WAITING,
+        queue_timeout: float = DEFAULT_QUEUE_TIMEOUT,
+        start_method: str = "forkserver",
+    ):
+        if workers < 1:
+            raise ValueError("an executor needs at least one worker")
+        self.store_path = Path(store_path)
+        self.workers = workers
+        self.timeout = timeout
+        self.max_result_bytes = max_result_bytes
+        self.max_waiting = max_waiting
+        self.queue_timeout = queue_timeout
+        self._context = _context(start_method)
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._starting = 0  # slots claimed by callers that are starting a worker
+        self._waiting = 0
+        self._closed = False
+        weakref.finalize(self, _kill_all, self._idle, self._busy)  # also runs at exit
+
+    # public API
+
+    def run(
+        self,
+        query: str,
+        format: str | RdfFormat | QueryResultsFormat,
+        *,
+        base_iri: str | None = None,
+        use_default_graph_as_union: bool = False,
+        default_graph: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Evaluate ``query`` and serialize its results in ``format``, within ``timeout`` s.
+
+        ``format`` is a pyoxigraph format or a media type; it must suit the query form (a graph
+        format for CONSTRUCT and DESCRIBE), else QueryFailed. ``default_graph`` and
+        ``named_graphs`` are graph IRIs (None: the store's own). ``timeout`` defaults to the
+        executor's. Raises the errors listed in the module docstring.
+        """
+        limit = self.timeout if timeout is None else timeout
+        if limit <= 0:  # no time at all: nothing can be answered
+            raise QueryTimeout(limit)
+        job = QueryJob(
+            query,
+            _format_key(format),
+            base_iri,
+            use_default_graph_as_union,
+            None if default_graph is None else tuple(default_graph),
+            None if named_graphs is None else tuple(named_graphs),
+            self.max_result_bytes,
+        )
+        worker = self._acquire()
+        healthy = False
+        try:
+            result = self._exchange(worker, job, limit)
+            healthy = True
+            return result
+        except (QuerySyntaxError, ResultTooLarge, _EngineFailure):
+            healthy = True  # the worker answered as it should
+            raise
+        finally:
+            self._release(worker, healthy)
+
+    def start(self) -> None:
+        """Start every worker now rather than on first use."""
+        with self._cond:
+            missing = self.workers - self._size()
+            self._starting += missing
+        for _ in range(missing):
+            self._release(self._start_worker(), healthy=True, claimed=True)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and metrics)."""
+        with self._cond:
+            workers = [*self._idle, *self._busy]
+        return [w.pid for w in workers if w.pid is not None]
+
+    def busy(self) -> int:
+        """Workers running a query now (for tests and metrics)."""
+        with self._cond:
+            return len(self._busy)
+
+    def close(self, cancel_running: bool = True) -> None:
+        """Stop the workers. Running queries are killed, or with ``cancel_running=False``
+        left to finish (their workers stop when they are done). Idempotent."""
+        with self._cond:
+            self._closed = True
+            idle = list(self._idle)
+            self._idle.clear()  # in place: the finalizer holds this list
+            busy = list(self._busy) if cancel_running else []
+            self._cond.notify_all()
+        for worker in idle:
+            worker.stop(kill=False)
+        for worker in busy:  # its caller sees the process die, raises QueryFailed, reaps it
+            with contextlib.suppress(ValueError):  # ValueError: already reaped by its caller
+                worker.process.kill()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self) -> QueryExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # the pool
+
+    def _size(self) -> int:
+        return len(self._idle) + len(self._busy) + self._starting
+
+    def _acquire(self) -> _Worker:
+        deadline = time.monotonic() + self.queue_timeout
+        with self._cond:
+            if self._closed:
+                raise ExecutorClosed()
+            full = not self._idle and self._size() >= self.workers
+            if full and self._waiting >= self.max_waiting:
+                raise ExecutorBusy(
+                    f"All {self.workers} query workers are busy and "
+                    f"{self._waiting} queries are already waiting."
+                )
+            self._waiting += 1
+            try:
+                while True:
+                    if self._closed:
+                        raise ExecutorClosed()
+                    if self._idle:
+                        worker = self._idle.pop()
+                        self._busy.add(worker)
+                        return worker
+                    if self._size() < self.workers:
+                        self._starting += 1
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise ExecutorBusy(
+                            f"All {self.workers} query workers stayed busy for "
+                            f"{_seconds(self.queue_timeout)} s."
+                        )
+                    self._cond.wait(remaining)
+            finally:
+                self._waiting -= 1
+        try:
+            worker = self._start_worker()
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._starting -= 1
+            self._busy.add(worker)
+        return worker
+
+    def _start_worker(self) -> _Worker:
+        worker = _Worker(self._context, str(self.store_path))
+        log.debug("started query worker %s for %s", worker.pid, self.store_path)
+        return worker
+
+    def _release(self, worker: _Worker, healthy: bool, claimed: bool = False) -> None:
+        """Return ``worker`` to the pool, or replace it when it can no longer be trusted."""
+        replacement: _Worker | None = None
+        if not healthy:
+            worker.stop(kill=True)
+            if not self._closed:
+                try:
+                    replacement = self._start_worker()
+                except OSError:
+                    log.exception("cannot start a replacement query worker")
+        with self._cond:
+            if claimed:
+                self._starting -= 1
+            self._busy.discard(worker)
+            keep = replacement if not healthy else worker
+            if keep is not None and not self._closed:
+                self._idle.append(keep)
+                keep = None
+            self._cond.notify()
+        if keep is not None:  # closed meanwhile
+            keep.stop(kill=False)
+
+    def _exchange(self, worker: _Worker, job: QueryJob, timeout: float) -> QueryResult:
+        try:
+            worker.conn.send(job)
+        except OSError as e:
+            raise QueryFailed(f"The query worker could not be reached ({e}).") from e
+        ready = wait([worker.conn, worker.process.sentinel], timeout)
+        if not ready:
+            log.warning("query stopped after %s s: killing worker %s", timeout, worker.pid)
+            raise QueryTimeout(timeout)
+        try:
+            reply: tuple[Any, ...] = worker.conn.recv()
+        except (EOFError, OSError) as e:
+            raise QueryFailed(
+                "The query worker ended while running the query (it may have run out of memory)."
+            ) from e
+        kind = reply[0]
+        if kind == "syntax":
+            raise QuerySyntaxError(reply[1])
+        if kind == "too_large":
+            raise ResultTooLarge(self.max_result_bytes)
+        if kind == "error":
+            _, error, message = reply
+            log.error("query failed in worker %s: %s: %s", worker.pid, error, message)
+            raise _EngineFailure(f"The query failed: {error}: {message}", error, message)
+        _, media_type, count, seconds, length = reply
+        if length > self.max_result_bytes:  # the worker enforces this; never trust a size blindly
+            raise QueryFailed(f"The query worker sent {length} bytes, more than allowed.")
+        try:
+            body = worker.conn.recv_bytes(self.max_result_bytes + 1)
+        except (EOFError, OSError) as e:
+            raise QueryFailed("The query worker ended while sending the results.") from e
+        return QueryResult(body, media_type, count, seconds)
+
+
+def _context(start_method: str) -> BaseContext:
+    """A multiprocessing context that never forks the web process itself."""
+    if start_method not in ("forkserver", "spawn"):
+        raise ValueError("start_method must be 'forkserver' or 'spawn' (fork would copy RocksDB)")
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        # the fork server imports this module once, so each worker starts in milliseconds
+        context.set_forkserver_preload(["__main__", __name__])
+    return context
+
+
+# --- the published release ------------------------------------------------------------------
+
+
+def release_store(out_dir: Path) -> Callable[[], Path]:
+    """A locator for :class:`PublishedExecutor`: the store of ``<out_dir>/current``."""
+
+    def locate() -> Path:
+        release = current_release(out_dir)
+        if release is None:
+            raise NoRelease()
+        return release.store.resolve()
+
+    return locate
+
+
+class PublishedExecutor:
+    """The executor of the store ``locate()`` returns: the published release's, usually.
+
+    ``locate`` raises (``NoRelease``) when there is nothing to serve. The executor is created
+    on first use (so after gunicorn's fork) and replaced when the location changes, as when
+    ``current`` moves to a new release; the old pool's running queries finish on the old one.
+    """
+
+    def __init__(self, locate: Callable[[], Path], **options: Any):
+        self.locate = locate
+        self.options = options
+        self._lock = threading.Lock()
+        self._executor: QueryExecutor | None = None
+
+    def get(self) -> QueryExecutor:
+        store_dir = self.locate()
+        retired: QueryExecutor | None = None
+        with self._lock:
+            executor = self._executor
+            if executor is None or executor.closed or executor.store_path != store_dir:
+                retired = executor
+                executor = self._executor = QueryExecutor(store_dir, **self.options)
+                log.info("query workers now serve %s", store_dir)
+        if retired is not None:
+            retired.close(cancel_running=False)
+        return executor
+
+    def warm(self) -> threading.Thread:
+        """Start the workers in the background, so a fresh server process answers its first
+        query without waiting for the fork server (about 1.5 s: it imports the app)."""
+
+        def start() -> None:
+            try:
+                self.get().start()
+            except NoRelease:
+                pass  # nothing to serve yet; workers start with the first query after a build
+            except Exception:
+                log.exception("cannot start the query workers")
+
+        thread = threading.Thread(target=start, name="query-workers-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def run(
+        self, query: str, format: str | RdfFormat | QueryResultsFormat, **kwargs: Any
+    ) -> QueryResult:
+        """``QueryExecutor.run`` on the current store (see there)."""
+        for _ in range(3):  # a release may be replaced while we wait for a worker
+            try:
+                return self.get().run(query, format, **kwargs)
+            except ExecutorClosed:
+                continue
+        raise ExecutorBusy("The published graph is being replaced; retry in a moment.")
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.close()
