@@ -138,3 +138,54 @@ def test_bad_config_file_is_a_usage_error(tmp_path: Path, content: str, message:
     )
     assert done.returncode == 2
     assert message in done.stderr and str(config) in done.stderr and "Traceback" not in done.stderr
+
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture(scope="module")
+def short_timeout_server(seed_build: BuildResult) -> Iterator[str]:
+    port = free_port()
+    out_dir = seed_build.release.root.parent.parent
+    process = subprocess.Popen(
+        [KG_SERVE, "--out-dir", str(out_dir), "--port", str(port), "--timeout", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                requests.get(f"{base}/health", timeout=5)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("kg-serve did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.mark.slow
+def test_runaway_query_is_stopped_with_503_and_others_still_answer(
+    short_timeout_server: str,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = short_timeout_server
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY}, timeout=60)
+        time.sleep(0.5)  # the runaway is running
+        quick = requests.get(f"{base}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert quick.status_code == 200 and quick.json()["boolean"] is True
+        assert not slow.done(), "the fast query was answered while the slow one still ran"
+        stopped = slow.result()
+    assert stopped.status_code == 503
+    assert stopped.json()["error"]["title"] == "Query timeout"
+    after = requests.get(f"{base}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    assert after.status_code == 200  # the killed worker was replaced
+    metrics = requests.get(f"{base}/metrics", timeout=10).text
+    assert metric(metrics, "osce_kg_query_timeouts_total") >= 1
