@@ -247,6 +247,10 @@ SOLUTION_FORMATS = (  # SELECT and ASK; the first is the default
 GRAPH_FORMATS = (  # CONSTRUCT and DESCRIBE; the first is the default
     ResultFormat("text/turtle", ("ttl", "turtle"), RdfFormat.TURTLE),
     ResultFormat("application/n-triples", ("nt", "ntriples", "n-triples"), RdfFormat.N_TRIPLES),
+    ResultFormat("application/ld+json", ("jsonld", "json-ld"), RdfFormat.JSON_LD),
+    ResultFormat("application/rdf+xml", ("rdf", "xml", "rdfxml"), RdfFormat.RDF_XML),
+    ResultFormat("application/trig", ("trig",), RdfFormat.TRIG),
+    ResultFormat("application/n-quads", ("nq", "nquads", "n-quads"), RdfFormat.N_QUADS),
 )
 
 

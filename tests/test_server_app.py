@@ -271,6 +271,25 @@ def test_construct_ntriples(client: FlaskClient) -> None:
     assert len(graph) == 4
 
 
+@pytest.mark.parametrize(
+    ("accept", "syntax"),
+    [
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+        ("application/trig", "trig"),
+        ("application/n-quads", "nquads"),
+    ],
+)
+def test_construct_in_every_rdf_format(client: FlaskClient, accept: str, syntax: str) -> None:
+    response = get(client, CONSTRUCT_ALL, accept)
+    assert response.status_code == 200 and response.mimetype == accept
+    data = response.get_data(as_text=True)
+    graph = rdflib.Dataset().parse(data=data, format=syntax)
+    triples = {(s, p, o) for s, p, o, _g in graph.quads()}
+    assert len(triples) == 4
+    assert (rdflib.URIRef(EX + "france"), rdflib.RDFS.label, rdflib.Literal("France")) in triples
+
+
 def test_describe_turtle(client: FlaskClient) -> None:
     response = get(client, f"DESCRIBE <{EX}austria>")
     graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="turtle")
