@@ -99,6 +99,23 @@ def test_rdflib_sparql_client_reads_persons_and_posts(server: str) -> None:
 
 
 @pytest.mark.slow
+def test_sparqlwrapper_client(server: str) -> None:
+    from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
+    client = SPARQLWrapper(f"{server}/sparql")
+    client.setQuery(STATES)
+    client.setReturnFormat(JSON)
+    client.setMethod(POST)
+    result = client.queryAndConvert()
+    assert isinstance(result, dict)
+    names = [b["name"]["value"] for b in result["results"]["bindings"]]
+    assert len(names) == 57 and names[-1] == "Uzbekistan"
+    client.setQuery("ASK { ?s a <https://w3id.org/osce-kg/ontology#ParticipatingState> }")
+    client.setMethod("GET")
+    assert client.queryAndConvert()["boolean"] is True  # type: ignore[index]
+
+
+@pytest.mark.slow
 def test_construct_as_turtle_over_post(server: str) -> None:
     query = """PREFIX osce: <https://w3id.org/osce-kg/ontology#>
     CONSTRUCT { ?c osce:party ?p } WHERE { ?c osce:party ?p }"""

@@ -189,3 +189,23 @@ def test_runaway_query_is_stopped_with_503_and_others_still_answer(
     assert after.status_code == 200  # the killed worker was replaced
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert metric(metrics, "osce_kg_query_timeouts_total") >= 1
+
+
+def test_each_query_gets_one_log_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    import hashlib
+
+    query = "SELECT ?s WHERE { ?s a <https://w3id.org/osce-kg/ontology#ParticipatingState> }"
+    with caplog.at_level("INFO", logger="osce_kg.query"):
+        response = client.get(
+            "/sparql",
+            query_string={"query": query},
+            headers={"Accept": "text/tab-separated-values"},
+        )
+    assert response.status_code == 200
+    (record,) = [r for r in caplog.records if r.name == "osce_kg.query"]
+    line = record.getMessage()
+    assert f"query={hashlib.sha256(query.encode()).hexdigest()[:16]}" in line
+    assert "results=57" in line and "status=200" in line and " ms=" in line
+    assert query not in line  # the text itself is not logged
