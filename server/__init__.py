@@ -27,7 +27,11 @@ class Setting:
 SETTINGS = (
     Setting("KG_OUT_DIR", "build", "Output directory of kg-build; the server reads <dir>/current."),
     Setting("SPARQL_MAX_QUERY_BYTES", 100_000, "Longest query accepted, in UTF-8 bytes (413)."),
-    Setting("SPARQL_TIMEOUT_SECONDS", 30, "Seconds a query may spend writing results (503 after)."),
+    Setting(
+        "SPARQL_TIMEOUT_SECONDS",
+        30,
+        "Seconds a query may run; then its worker process is killed and the answer is 503.",
+    ),
     Setting(
         "YASGUI_DIR",
         "",

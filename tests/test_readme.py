@@ -45,6 +45,33 @@ def test_readme_shows_current_help() -> None:
     assert help_block() in readme, "rerun with OSCE_KG_REGEN=1 to update the README"
 
 
+SETTINGS_BLOCK = re.compile(
+    r"(<!-- server settings: generated from server.SETTINGS by tests/test_readme.py -->\n)"
+    r".*?(<!-- /server settings -->)",
+    re.S,
+)
+
+
+def settings_table() -> str:
+    from server import SETTINGS
+
+    rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
+    for setting in SETTINGS:
+        default = "(none)" if setting.default in (None, "") else f"`{setting.default}`"
+        meaning = setting.help.replace("<", "&lt;").replace(">", "&gt;")
+        rows.append(f"| `{setting.name}` | {default} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_readme_lists_the_server_settings() -> None:
+    readme = README_PATH.read_text(encoding="utf-8")
+    assert SETTINGS_BLOCK.search(readme), "the README has lost its server settings markers"
+    if os.environ.get("OSCE_KG_REGEN"):
+        readme = SETTINGS_BLOCK.sub(lambda m: m[1] + settings_table() + m[2], readme)
+        README_PATH.write_text(readme, encoding="utf-8")
+    assert settings_table() in readme, "rerun with OSCE_KG_REGEN=1 to update the README"
+
+
 @pytest.mark.parametrize("script", sorted(COMMANDS))
 def test_console_script_starts(script: str) -> None:
     done = subprocess.run(
