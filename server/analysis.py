@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -44,8 +45,13 @@ class QueryInfo:
         return bool(self.from_graphs or self.from_named_graphs)
 
 
+@lru_cache(maxsize=4096)
 def analyse_query(query: str, base_iri: str = "") -> QueryInfo:
     """Parse ``query`` and refuse, with a 400, syntax errors, SERVICE and undeclared prefixes.
+
+    rdflib's parser takes milliseconds per query, more than Oxigraph needs to answer a lookup;
+    the answers are cached by query text (refusals are not cached, they raise every time), so
+    the queries of a dashboard or an application cost it once per process.
 
     FROM / FROM NAMED IRIs come back resolved against the query's BASE declarations, which
     resolve against ``base_iri`` (the endpoint's URL, the base the engine is given too).

@@ -388,3 +388,14 @@ def test_analyse_from_resolved_against_base() -> None:
     assert info.from_graphs == ("http://b/dir/data.ttl",)
     assert info.from_named_graphs == ("http://b/dir/sub/g",)
     assert analyse_query("SELECT * FROM <d> {}", "http://e/sparql").from_graphs == ("http://e/d",)
+
+
+def test_query_analysis_is_cached_and_refusals_are_not() -> None:
+    from server.analysis import analyse_query
+
+    query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"
+    assert analyse_query(query, "http://x/") is analyse_query(query, "http://x/")
+    service = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    for _ in range(2):  # refused every time, never served from the cache
+        with pytest.raises(ProtocolError, match="SERVICE"):
+            analyse_query(service, "http://x/")
