@@ -6,12 +6,13 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 OUT    ?= build
 SOURCES ?= data/sources
+SIZE   ?= 1000
 # Debian packages that tests use as real tools: rapper checks the dumps, chromium (driven by
 # chromedriver) opens the query page.
 DEBIAN_PACKAGES := raptor2-utils chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build serve install install-test system-deps test check lint typecheck namespaces docs clean distclean
+.PHONY: run build serve install install-test system-deps test check lint typecheck namespaces docs bench conformance clean distclean
 
 run: install build serve
 
@@ -56,8 +57,8 @@ test: install-test system-deps
 	$(BIN)/python -m pytest
 
 lint: install-test
-	$(BIN)/ruff check kg_builder server tests
-	$(BIN)/ruff format --check kg_builder server tests
+	$(BIN)/ruff check kg_builder server tests bench
+	$(BIN)/ruff format --check kg_builder server tests bench
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -73,6 +74,19 @@ docs: namespaces
 	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq graphviz >/dev/null; }
 	dot -Tsvg docs/ontology.dot -o docs/ontology.svg
+
+# Benchmarks (docs/BENCHMARKS.md): a generated corpus of SIZE pages built, then served by
+# kg-serve, oxigraph serve and rdflib-endpoint side by side.
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run --size $(SIZE)
+
+# The W3C SPARQL 1.1 suites over HTTP, with the counts written to docs/CONFORMANCE.md.
+conformance: install-test
+	$(BIN)/python bench/w3c_conformance.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache *.egg-info
