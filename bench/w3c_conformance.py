@@ -98,7 +98,7 @@ def measure(scratch: Path) -> list[Suite]:
 
         run(suite, protocol.TESTS, update_mode, {})
         suites.append(suite)
-    with LiveServer(scratch / "gsp") as live:
+    with LiveServer(scratch / "gsp", SPARQL_UNION_DEFAULT_GRAPH=False) as live:
         suite = Suite("Graph Store Protocol, read requests (indirect identification)")
         run(
             suite,
