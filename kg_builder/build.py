@@ -14,9 +14,24 @@ from datetime import datetime
 from rdflib import Graph, Literal, URIRef
 
 from kg_builder import __version__
-from kg_builder.extract import Extraction, PlaceRef
+from kg_builder.dates import Point, add_interval, interval_bounds
+from kg_builder.extract import Extraction, MeetingRef, PlaceRef
 from kg_builder.iris import Iris
-from kg_builder.namespaces import DCTERMS, OA, ORG, OSCE, OWL, PROV, RDF, SCHEMA, SKOS, XSD
+from kg_builder.namespaces import (
+    DCTERMS,
+    OA,
+    ORG,
+    OSCE,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    TIME,
+    XSD,
+)
+from kg_builder.reference import MEETING_TYPES
 
 QUOTE_CONTEXT = 32
 
@@ -88,32 +103,75 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
         else:
             g.add((post.holder, RDF.type, SCHEMA.Person))
             g.add((post.holder, SKOS.prefLabel, Literal(post.holder_name)))
-        g.add((post.holder, ORG.holds, post.iri))
+        # A post held on the document's date; or one held before it, or to be taken up.
+        held = {"former": OSCE.formerlyHeld, "incoming": OSCE.designatedFor}
+        g.add((post.holder, held.get(post.status, ORG.holds), post.iri))
         g.add((post.iri, RDF.type, ORG.Post))
         g.add((post.iri, SKOS.prefLabel, Literal(post.label, lang="en")))
         g.add((post.iri, ORG.role, post.role))
         g.add((post.iri, ORG.postIn if not post.of_is_state else OSCE.postOf, post.of))
-        if ex.doc_date is not None:
+        if ex.doc_date is not None and not post.status:
             g.add((post.iri, OSCE.attestedOn, Literal(ex.doc_date.isoformat(), datatype=XSD.date)))
-        if post.broader_role is not None:
+        if post.new_role or post.broader_role is not None:
             g.add((post.role, RDF.type, ORG.Role))
             g.add((post.role, SKOS.prefLabel, Literal(post.role_label, lang="en")))
+        if post.broader_role is not None:
             g.add((post.role, SKOS.broader, post.broader_role))
+    known_persons = set(ex.person_at.values())
+    known_persons |= {p.holder for p in ex.posts.values() if p.holder_known}
+    for mention in ex.mentions:
+        # A person named in full whom the reference data does not know.
+        if (
+            mention.kind == "person"
+            and mention.entity not in known_persons
+            and mention.entity == iris.person(mention.exact)
+        ):
+            g.add((mention.entity, RDF.type, SCHEMA.Person))
+            g.add((mention.entity, SKOS.prefLabel, Literal(mention.exact)))
     for meeting in ex.meetings.values():
-        g.add((meeting.iri, RDF.type, OSCE.Meeting))
-        g.add((meeting.iri, SKOS.prefLabel, Literal(meeting.label, lang="en")))
-        if meeting.place is not None:
-            g.add((meeting.iri, SCHEMA.location, meeting.place))
-        if meeting.when is not None:
-            g.add((meeting.iri, DCTERMS.date, meeting.when))
-        for participant in meeting.participants:
-            g.add((meeting.iri, OSCE.participant, participant))
-        if meeting.meeting_type is not None:
-            g.add((meeting.iri, OSCE.meetingType, meeting.meeting_type))
+        _meeting(g, ex, iris, meeting)
         g.add((subject, SCHEMA.mentions, meeting.iri))
     _annotations(g, ex, iris, source)
     _provenance(g, ex, iris, info, subject, source, name)
     return DocumentGraph(doc.doc_id, name, g)
+
+
+def _meeting(g: Graph, ex: Extraction, iris: Iris, meeting: MeetingRef) -> None:
+    """A meeting: its place (or host State), its date — a typed literal for a day, month or
+    year, an OWL-Time interval (``time:hasTime``) for a span or an ISO week, labelled with
+    the week — its type as a concept of the meeting-types scheme, its participants; a
+    meeting announced for later is also an ``osce:PlannedMeeting``."""
+    g.add((meeting.iri, RDF.type, OSCE.Meeting))
+    if meeting.planned:
+        g.add((meeting.iri, RDF.type, OSCE.PlannedMeeting))
+    g.add((meeting.iri, SKOS.prefLabel, Literal(meeting.label, lang="en")))
+    if meeting.place in ex.places:
+        g.add((meeting.iri, SCHEMA.location, meeting.place))
+    elif meeting.venue is not None:  # "the Helsinki Summit": a place only the name gives
+        _place(g, meeting.venue)
+        g.add((meeting.iri, SCHEMA.location, meeting.venue.iri))
+    elif meeting.place is not None:
+        g.add((meeting.iri, OSCE.hostCountry, meeting.place))
+    when = meeting.when
+    if isinstance(when, Point) and when.week is None:
+        g.add((meeting.iri, DCTERMS.date, when.literal()))
+    elif when is not None:
+        interval = URIRef(f"{meeting.iri}-time")
+        add_interval(g, interval, *interval_bounds(when))
+        g.add((interval, RDFS.label, Literal(str(when))))
+        g.add((meeting.iri, TIME.hasTime, interval))
+    for participant in meeting.participants:
+        g.add((meeting.iri, OSCE.participant, participant))
+    kind = meeting.kind.removesuffix(" (planned)")
+    concept = iris.concept(MEETING_TYPES, kind)
+    scheme = iris.concept_scheme(MEETING_TYPES)
+    g.add((concept, RDF.type, OSCE.MeetingType))
+    g.add((concept, SKOS.prefLabel, Literal(kind, lang="en")))
+    g.add((concept, SKOS.inScheme, scheme))
+    g.add((scheme, RDF.type, SKOS.ConceptScheme))
+    if meeting.meeting_type is not None and meeting.meeting_type != concept:
+        g.add((concept, SKOS.broader, meeting.meeting_type))  # the site's menu category
+    g.add((meeting.iri, OSCE.meetingType, concept))
 
 
 def _place(g: Graph, place: PlaceRef) -> None:
@@ -184,7 +242,7 @@ def _provenance(
     g.add((source, DCTERMS.source, Literal(info.source_label.get(doc.doc_id, str(doc.path)))))
     g.add((source, OSCE.sha256, Literal(doc.sha256)))
     g.add((source, OSCE.layout, Literal(doc.layout)))
-    g.add((source, DCTERMS.format, Literal("text/plain")))
+    g.add((source, DCTERMS.format, Literal(doc.media_type)))
     g.add((subject, PROV.wasDerivedFrom, source))
     g.add((name, RDF.type, PROV.Entity))
     g.add((name, PROV.wasDerivedFrom, source))

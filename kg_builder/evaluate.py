@@ -18,7 +18,7 @@ from pathlib import Path
 from rdflib import URIRef
 
 from kg_builder.errors import SourceError
-from kg_builder.extract import Extraction, extract
+from kg_builder.extract import Extraction, MeetingRef, extract
 from kg_builder.gazetteer import Gazetteer, build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.namespaces import OSCE
@@ -146,6 +146,12 @@ class _Keys:
         found = self.gaz.conflicts.get(name)
         return self.entity(found) if found is not None else fold(name)
 
+    def owner(self, name: str) -> str:
+        """Whose post it is: the OSCE, a structure or a State (under any of its names)."""
+        if name not in {"OSCE", "CSCE"} and self.gaz.structure(name) is None:
+            return self.state(name)
+        return self.structure(name)
+
     def structure(self, name: str | None) -> str:
         if name in {"OSCE", "CSCE"}:
             return "osce"
@@ -172,15 +178,25 @@ def predicted_record(ex: Extraction, keys: _Keys) -> dict[str, set[str]]:
         "persons": {fold(p.holder_name) for p in posts}
         | {fold(gaz.label(m.entity)) for m in ex.mentions if m.kind == "person"},
         "person_posts": {
-            f"{fold(p.holder_name)} | {fold(p.role_label)} | {keys.entity(p.of)}" for p in posts
+            f"{fold(p.holder_name)} | {fold(f'{p.status} {p.role_label}')} | {keys.entity(p.of)}"
+            for p in posts
         },
         "conflicts": {keys.entity(c) for c in ex.conflicts},
         "meetings": {
-            f"{fold(ex.places[m.place].name if m.place in ex.places else None)} | {m.when or ''}"
-            for m in ex.meetings.values()
+            f"{fold(_meeting_place(ex, gaz, m))} | {m.when or ''}" for m in ex.meetings.values()
         },
         "agreements": {fold(a.label) for a in ex.agreements.values()},
     }
+
+
+def _meeting_place(ex: Extraction, gaz: Gazetteer, meeting: MeetingRef) -> str | None:
+    """A meeting's place as named: a place of the page, the city in the meeting's name ("the
+    Helsinki Summit") or, for a country-wide event, a State."""
+    if meeting.place is None:
+        return None
+    if meeting.place in ex.places:
+        return ex.places[meeting.place].name
+    return meeting.venue.name if meeting.venue is not None else gaz.label(meeting.place)
 
 
 def gold_record(gold: dict[str, object], keys: _Keys) -> dict[str, set[str]]:
@@ -200,7 +216,7 @@ def gold_record(gold: dict[str, object], keys: _Keys) -> dict[str, set[str]]:
         "persons": {fold(str(p["name"])) for p in items("persons")},
         "person_posts": {
             f"{fold(str(p['name']))} | {fold(str(p['role']))} | "
-            f"{keys.structure(str(p['role_of'])) if p.get('role_of') else ''}"
+            f"{keys.owner(str(p['role_of'])) if p.get('role_of') else ''}"
             for p in items("persons")
         },
         "conflicts": {keys.conflict(str(c)) for c in items("conflicts")},

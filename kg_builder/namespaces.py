@@ -70,6 +70,7 @@ class OSCE(DefinedNamespace):
     ParticipatingState: URIRef
     PartnerForCooperation: URIRef
     Place: URIRef
+    PlannedMeeting: URIRef
     PressCommunique: URIRef
     PressRelease: URIRef
     Region: URIRef
@@ -94,6 +95,7 @@ class OSCE(DefinedNamespace):
     geonamesId: URIRef
     heldBy: URIRef
     holdsChairpersonship: URIRef
+    hostCountry: URIRef
     hostState: URIRef
     hostsFieldOperation: URIRef
     inSeries: URIRef
@@ -103,6 +105,7 @@ class OSCE(DefinedNamespace):
     issuedBy: URIRef
     layout: URIRef
     locatedIn: URIRef
+    mandatedFor: URIRef
     mediatedBy: URIRef
     meetingType: URIRef
     mentionedIn: URIRef

@@ -142,7 +142,7 @@ def test_every_ontology_term_in_the_built_graph_exists(seed_store: ox.Store) -> 
 
 
 def test_build_reports_zero_inconsistencies(seed_build: BuildResult) -> None:
-    assert seed_build.report.reasoning == {"engine": "owlrl (OWL 2 RL)", "inconsistencies": 0}
+    assert seed_build.report.reasoning == {"engine": "reasonable (OWL 2 RL)", "inconsistencies": 0}
     assert seed_build.report.triples["inferred"] > 1000
 
 

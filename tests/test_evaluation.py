@@ -45,6 +45,32 @@ def test_every_category_has_a_floor(evaluation: Evaluation) -> None:
     assert set(FLOORS) == set(evaluation.scores)
 
 
+HELDOUT = ROOT / "tests" / "fixtures" / "heldout"
+HELDOUT_FLOORS = json.loads((HELDOUT / "floors.json").read_text(encoding="utf-8"))["f1"]
+
+
+@pytest.fixture(scope="module")
+def heldout() -> Evaluation:
+    """Eight pages written blind (without reading the rules): how far the rules generalise."""
+    return evaluate(
+        HELDOUT / "gold.json", HELDOUT, ROOT / "data" / "reference", ROOT / "ontology" / "osce.ttl"
+    )
+
+
+@pytest.mark.parametrize("category", sorted(HELDOUT_FLOORS))
+def test_heldout_f1_does_not_fall_below_its_floor(heldout: Evaluation, category: str) -> None:
+    score = heldout.scores[category]
+    assert score.f1 >= HELDOUT_FLOORS[category] - 1e-9, (
+        f"held-out {category}: F1 {score.f1:.3f} < floor {HELDOUT_FLOORS[category]}; "
+        f"misses {score.misses[:5]}, false hits {score.false_hits[:5]}"
+    )
+
+
+def test_no_extraction_rule_fails_on_the_heldout_set(heldout: Evaluation) -> None:
+    assert heldout.failures == []
+    assert heldout.scores["menu_mentions"].false_hits == []
+
+
 def test_score_arithmetic() -> None:
     score = Score()
     score.add("d1", ["a", "b", "c"], ["a", "b", "x"])

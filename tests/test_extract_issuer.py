@@ -83,9 +83,7 @@ def test_lowercase_word_after_statement_of_is_no_issuer(
     assert slug(ex) == "structure/representative-on-freedom-of-the-media"
 
 
-def test_meeting_series_in_title_gives_its_organiser(
-    tmp_path: Path, gazetteer: Gazetteer
-) -> None:
+def test_meeting_series_in_title_gives_its_organiser(tmp_path: Path, gazetteer: Gazetteer) -> None:
     ex = extracted(
         tmp_path,
         gazetteer,
@@ -117,3 +115,30 @@ def test_media_outlet_named_by_its_kind_is_an_organization(
     )
     assert set(ex.new_organizations.values()) == {"Daily Trumpet.com"}
     assert [m.exact for m in ex.mentions if m.kind == "organization"] == ["Daily Trumpet.com"]
+
+
+def test_a_structure_for_one_conflict_makes_the_page_concern_it(
+    tmp_path: Path, gazetteer: Gazetteer
+) -> None:
+    ex = extracted(
+        tmp_path,
+        gazetteer,
+        "Monitors report shelling",
+        "The OSCE Special Monitoring Mission to Ukraine recorded 300 explosions.",
+    )
+    (conflict,) = ex.conflicts
+    assert str(conflict).endswith("conflict/ukraine")
+    (evidence,) = [m for m in ex.mentions if m.kind == "conflict"]
+    assert evidence.exact == "OSCE Special Monitoring Mission to Ukraine"
+
+
+def test_a_structure_with_a_wider_mandate_says_nothing_of_a_conflict(
+    tmp_path: Path, gazetteer: Gazetteer
+) -> None:
+    ex = extracted(
+        tmp_path,
+        gazetteer,
+        "Gender equality workshop",
+        "The OSCE Mission to Moldova held a workshop on gender equality in Comrat.",
+    )
+    assert ex.conflicts == set()

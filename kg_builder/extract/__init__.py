@@ -32,7 +32,7 @@ from kg_builder.extract.model import (
     add_mention,
     place_ref,
 )
-from kg_builder.gazetteer import UP, Gazetteer
+from kg_builder.gazetteer import NOT_STATE_HINTS, UP, Gazetteer
 from kg_builder.iris import Iris, slugify
 from kg_builder.namespaces import OSCE
 from kg_builder.parse import Document, Region
@@ -87,6 +87,8 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
             _conflicts(out, region, gaz, spans)
         with _rule(out, "persons"):
             person_rules.persons(out, region, gaz, iris, spans, context)
+    with _rule(out, "conflicts"):
+        _conflicts_of_structures(out, gaz)
     with _rule(out, "surnames"):
         person_rules.surnames(out, spans)
     if out.issuer is None:
@@ -95,8 +97,6 @@ def extract(doc: Document, gaz: Gazetteer, iris: Iris) -> Extraction:
     for region in doc.regions:
         with _rule(out, "states"):
             _states(out, region, gaz, spans)
-        with _rule(out, "meetings"):
-            meeting_rules.meetings(out, region, gaz, iris, spans)
         with _rule(out, "places"):
             place_rules.locations(out, region, gaz, iris, spans)
     with _rule(out, "meetings"):
@@ -219,16 +219,37 @@ def _first_structure(out: Extraction, region: Region | None) -> URIRef | None:
     return min(found, key=lambda m: m.start).entity if found else None
 
 
+# After a structure's name: "of" and a State or another organisation ("the Parliamentary
+# Assembly of Bosnia and Herzegovina" is a national parliament, not the OSCE's).
+_OF_OTHER = re.compile(r" of (?:the )?")
+# After a Representative's name: a topic of its own ("Personal Representative of the OSCE
+# Chairperson-in-Office on Combating Anti-Semitism" is not the PRCiO on Nagorno-Karabakh).
+_OWN_TOPIC = re.compile(rf" (?:on|for) (?:the )?{UP}")
+
+
 def _structures(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
-    for match in gaz.structure_re.finditer(region.text):
+    text = region.text
+    for match in gaz.structure_re.finditer(text):
         label = match.group(0)
-        rest = region.text[match.end() : match.end() + 12]
+        rest = text[match.end() : match.end() + 12]
         if (
             label == "Secretary General"
             and rest.startswith(" of ")
             and not rest.startswith(" of the OSCE")
         ):
             continue  # the Secretary General of another organisation
+        if rest.startswith(" of ") and "OSCE" not in label and "CSCE" not in label:
+            at = _OF_OTHER.match(text, match.end())
+            state = gaz.state_re.match(text, at.end()) if at else None
+            if at and (
+                (state is not None and state.group(0) in gaz.states)
+                or gaz.organization_re.match(text, at.end())
+            ):
+                continue  # a body of a State or of another organisation
+        if label.startswith(("Personal Representative", "Special Representative")) and (
+            _OWN_TOPIC.match(text, match.end())
+        ):
+            continue  # another Representative, on a topic of its own
         start = region.start + match.start()
         if spans.free(start, start + len(label)):
             structure = _in_year(gaz, gaz.structures[label], out.document)
@@ -244,9 +265,49 @@ _MEDIA_OUTLET = re.compile(
 )
 
 
+# International courts and parliaments, named by their head word ("the European Court of
+# Human Rights", "the International Criminal Court", "the European Parliament").
+_INTERNATIONAL_BODY = re.compile(
+    rf"(?<![\w-])(?:European|International|Inter-American|African)(?: {UP}[\w-]*)?"
+    rf" (?:Court|Parliament|Tribunal)(?![\w-])"
+    rf"(?: (?:of|on|for) (?:the )?{UP}[\w-]*(?: (?:and |of |the )*{UP}[\w-]*){{0,3}})?"
+)
+
+
+def _new_organization(
+    out: Extraction, iris: Iris, spans: Spans, gaz: Gazetteer, name: str, start: int, end: int
+) -> None:
+    organization = gaz.organizations.get(name) or iris.relative(f"org/{slugify(name)}")
+    if organization not in gaz.labels:
+        out.new_organizations[organization] = name
+    add_mention(out, spans, organization, "organization", start, end)
+
+
 def _organizations(
     out: Extraction, region: Region, gaz: Gazetteer, iris: Iris, spans: Spans
 ) -> None:
+    # a body of another organisation is an organisation of its own: "the Parliamentary
+    # Assembly of the Council of Europe" (not a mention of the Council of Europe)
+    text = region.text
+    for match in gaz.organization_body_re.finditer(text):
+        if text[match.start() - 1 : match.start()].isalnum() or (
+            text[match.start() - 1 : match.start()] == "-"
+        ):
+            continue  # inside a word
+        left = gaz.organization_body_left.search(text, max(0, match.start() - 80), match.start())
+        at = left.start() if left is not None else match.start()
+        name = text[at : match.end()]
+        start, end = region.start + at, region.start + match.end()
+        if spans.free(start, end) and name.split(" ", 1)[0] not in NOT_NAMES:
+            _new_organization(out, iris, spans, gaz, name, start, end)
+    for match in (
+        _INTERNATIONAL_BODY.finditer(region.text)
+        if "ourt" in region.text or ("arliament" in region.text)
+        else ()
+    ):
+        start, end = region.start + match.start(), region.start + match.end()
+        if spans.free(start, end):
+            _new_organization(out, iris, spans, gaz, match.group(0), start, end)
     for match in gaz.organization_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
         if spans.free(start, end):
@@ -271,9 +332,47 @@ def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) ->
             out.mentions.append(Mention(conflict, "conflict", start, end, match.group(0)))
 
 
+def _conflicts_of_structures(out: Extraction, gaz: Gazetteer) -> None:
+    """A page that names a structure which exists for one conflict (the Special Monitoring
+    Mission, the Minsk Group) concerns that conflict; the structure's name is the evidence."""
+    for mention in [m for m in out.mentions if m.kind == "structure"]:
+        conflict = gaz.mandated_for.get(mention.entity)
+        if conflict is not None and conflict not in out.conflicts:
+            out.conflicts.add(conflict)
+            out.mentions.append(
+                Mention(conflict, "conflict", mention.start, mention.end, mention.exact)
+            )
+
+
+def _not_states(region: Region, gaz: Gazetteer, spans: Spans) -> None:
+    """State names that are no mention of the State: a language ("Albanian-language
+    classes"), a name of its own ("the Croatian Democratic Union", "the Jewish Museum of
+    Belgium"). Found from the head word, then read leftwards."""
+    text, base = region.text, region.start
+    for head in gaz.not_state_head_re.finditer(text):
+        lo = max(0, head.start() - 80)
+        if head["lang"]:
+            left = gaz.not_state_lang_left.search(text, lo, head.start())
+            if left is not None:
+                spans.take(base + left.start(), base + head.end())
+            continue
+        if text[head.start() - 1 : head.start()] != " ":
+            continue
+        left = gaz.not_state_adj_left.search(text, lo, head.start())
+        if left is not None:
+            spans.take(base + left.start(), base + head.end())
+        of = gaz.not_state_of.match(text, head.end())
+        if of is not None:
+            left = gaz.not_state_cap_left.search(text, lo, head.start())
+            if left is not None:
+                spans.take(base + left.start(), base + of.end())
+
+
 def _states(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) -> None:
     for match in gaz.not_state_re.finditer(region.text):
         spans.take(region.start + match.start(), region.start + match.end())
+    if any(hint in region.text for hint in NOT_STATE_HINTS):
+        _not_states(region, gaz, spans)
     for match in gaz.state_re.finditer(region.text):
         start, end = region.start + match.start(), region.start + match.end()
         if spans.free(start, end):

@@ -10,6 +10,7 @@ from datetime import date
 from rdflib import Literal, URIRef
 
 from kg_builder import places
+from kg_builder.dates import When
 from kg_builder.gazetteer import UP, Gazetteer
 from kg_builder.iris import Iris
 from kg_builder.parse import MONTHS, Document
@@ -47,16 +48,21 @@ class PostRef:
     holder: URIRef
     holder_name: str  # as written in the document
     holder_known: bool  # the reference data already names this person
+    status: str = ""  # "former" or "incoming": not held on the document's date
+    new_role: bool = False  # a title the reference data does not have (minted here)
 
 
 @dataclass(frozen=True)
 class MeetingRef:
     iri: URIRef
     label: str
-    place: URIRef | None
-    when: Literal | None
+    place: URIRef | None  # a place (schema:location) or, for a country-wide event, a State
+    when: When | None  # a day, month, year or ISO week, or an interval
     participants: tuple[URIRef, ...]
-    meeting_type: URIRef | None
+    meeting_type: URIRef | None  # the site's menu concept, when the kind maps onto one
+    kind: str = "meeting"  # a short free-text type: "negotiation round", "visit", …
+    planned: bool = False  # announced for a date after the document's
+    venue: PlaceRef | None = None  # the place, when only the meeting's name gives it
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # rules that failed on this page
     person_at: dict[tuple[int, int], URIRef] = field(default_factory=dict)  # known persons
+    # acronyms the document defines ("... (GID)"), read once by the persons rule
+    acronyms: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     def entities(self, kind: str) -> set[URIRef]:
         return {m.entity for m in self.mentions if m.kind == kind}
