@@ -239,7 +239,10 @@ def _provenance(
     software = iris.software(__version__)
     started = Literal(info.started.isoformat(), datatype=XSD.dateTime)
     g.add((source, RDF.type, OSCE.SourceDocument))
-    g.add((source, DCTERMS.source, Literal(info.source_label.get(doc.doc_id, str(doc.path)))))
+    label = info.source_label.get(doc.doc_id, str(doc.path))
+    # a fetched page names its URL, a file its path
+    origin = URIRef(label) if label.startswith(("http://", "https://")) else Literal(label)
+    g.add((source, DCTERMS.source, origin))
     g.add((source, OSCE.sha256, Literal(doc.sha256)))
     g.add((source, OSCE.layout, Literal(doc.layout)))
     g.add((source, DCTERMS.format, Literal(doc.media_type)))

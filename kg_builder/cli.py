@@ -10,8 +10,10 @@ import click
 
 from kg_builder import __version__
 from kg_builder.config import SETTINGS, BuildConfig
-from kg_builder.errors import EXIT_INTERNAL, KgError
+from kg_builder.errors import EXIT_INTERNAL, EXIT_INVALID, KgError
+from kg_builder.fetch import is_url
 from kg_builder.pipeline import run
+from kg_builder.reason import ENGINES
 
 HELP = {s.name: s.help for s in SETTINGS}
 DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -19,10 +21,12 @@ DEFAULT = {s.name: s.default for s in SETTINGS}
 
 @click.command(
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Exit codes: 0 ok, 1 the data does not conform (SHACL) or is inconsistent (OWL), "
-    "2 usage, configuration or input error, 3 internal error.",
+    epilog="Exit codes: 0 ok (also when nothing changed), 1 the data does not conform (SHACL) "
+    "or is inconsistent (OWL), or with --keep-going some sources failed (the others are "
+    "published), 2 usage, configuration or input error, 3 internal error. Without "
+    "--keep-going the first failing source stops the build and nothing is published.",
 )
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1)  # paths or http(s) URLs: kept as text (Path eats "//")
 @click.option(
     "--out-dir",
     type=click.Path(path_type=Path),
@@ -59,22 +63,84 @@ DEFAULT = {s.name: s.default for s in SETTINGS}
     show_default=True,
     help=HELP["keep_releases"],
 )
+@click.option(
+    "--reasoner",
+    type=click.Choice(ENGINES),
+    default=DEFAULT["reasoner"],
+    show_default=True,
+    help=HELP["reasoner"],
+)
+# --- builds (kg_builder.pipeline, issue 6) ---
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=int(DEFAULT["jobs"]),
+    show_default=True,
+    help=HELP["jobs"],
+)
+@click.option("--keep-going", is_flag=True, help=HELP["keep_going"])
+@click.option("--prune", is_flag=True, help=HELP["prune"])
+@click.option("--force", is_flag=True, help=HELP["force"])
+# --- end builds ---
+# --- web sources (kg_builder.fetch) ---
+@click.option(
+    "--crawl",
+    "crawl",
+    multiple=True,
+    metavar="URL",
+    help="A listing page whose items (and next pages) are fetched as sources; repeatable.",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=int(DEFAULT["max_pages"]),
+    show_default=True,
+    help=HELP["max_pages"],
+)
+@click.option(
+    "--fetch-interval",
+    type=click.FloatRange(min=0),
+    default=float(DEFAULT["fetch_interval"]),
+    show_default=True,
+    help=HELP["fetch_interval"],
+)
+@click.option(
+    "--fetch-timeout",
+    type=click.FloatRange(min=0.1),
+    default=float(DEFAULT["fetch_timeout"]),
+    show_default=True,
+    help=HELP["fetch_timeout"],
+)
+# --- end web sources ---
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(__version__, prog_name="kg-build")
 def main(
-    sources: tuple[Path, ...],
+    sources: tuple[str, ...],
     out_dir: Path,
     base_iri: str,
     reference_dir: Path,
     ontology: Path,
     shapes: Path,
     keep_releases: int,
+    reasoner: str,
+    jobs: int,
+    keep_going: bool,
+    prune: bool,
+    force: bool,
+    crawl: tuple[str, ...],
+    max_pages: int,
+    fetch_interval: float,
+    fetch_timeout: float,
     quiet: bool,
     debug: bool,
 ) -> None:
-    """Build the OSCE knowledge graph from SOURCES (files or folders of *.txt pages; default
-    data/sources), validate it, reason over it and publish the store and dumps in OUT_DIR."""
+    """Build the OSCE knowledge graph from SOURCES (files or folders of *.txt and *.html
+    pages, or http(s) URLs of pages; default data/sources), validate it, reason over it and
+    publish the store and dumps in OUT_DIR."""
+    urls = tuple(s for s in sources if is_url(s))
+    paths = tuple(Path(s) for s in sources if not is_url(s))
     config = BuildConfig(
         base_iri=base_iri,
         out_dir=out_dir,
@@ -82,7 +148,17 @@ def main(
         ontology=ontology,
         shapes=shapes,
         keep_releases=keep_releases,
-        sources=sources or (Path("data/sources"),),
+        reasoner=reasoner,
+        jobs=jobs,
+        keep_going=keep_going,
+        prune=prune,
+        force=force,
+        sources=paths or (() if urls or crawl else (Path("data/sources"),)),
+        urls=urls,
+        crawl=crawl,
+        max_pages=max_pages,
+        fetch_interval=fetch_interval,
+        fetch_timeout=fetch_timeout,
     )
 
     def progress(message: str) -> None:
@@ -90,7 +166,7 @@ def main(
             click.echo(f"kg-build: {message}", err=True)
 
     try:
-        result = run(config, progress=progress)
+        result = run(config, progress=progress, bars=not quiet and sys.stderr.isatty())
     except KgError as exc:
         if debug:
             traceback.print_exc()
@@ -110,10 +186,23 @@ def main(
         for warning in report.warnings:
             click.echo(f"kg-build: warning: {warning}", err=True)
         for doc in report.documents:
-            for warning in doc.warnings:
+            for warning in doc.warnings if doc.status == "built" else ():
                 click.echo(f"kg-build: {doc.source}: warning: {warning}", err=True)
-        counts = ", ".join(f"{n} {k}" for k, n in report.triples.items())
-        click.echo(
-            f"kg-build: {len(report.documents)} document(s) → {result.release.root} "
-            f"({counts} triples)"
-        )
+    for doc in report.failed:  # --keep-going: every failure, even with -q
+        for error in doc.errors or [doc.status]:
+            click.echo(f"kg-build: {doc.source}: {error}", err=True)
+    if not quiet:
+        if report.status == "unchanged":
+            click.echo(
+                f"kg-build: {len(report.documents)} document(s) unchanged → "
+                f"{result.release.root} (nothing to do)"
+            )
+        else:
+            counts = ", ".join(f"{n} {k}" for k, n in report.triples.items())
+            statuses = ", ".join(f"{n} {k}" for k, n in sorted(report.counts.items()))
+            click.echo(
+                f"kg-build: {len(report.documents)} document(s) ({statuses}) → "
+                f"{result.release.root} ({counts} triples)"
+            )
+    if report.failed:
+        sys.exit(EXIT_INVALID)

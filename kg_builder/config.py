@@ -20,6 +20,39 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ontology", "ontology/osce.ttl", "The OWL ontology (Turtle)."),
     Setting("shapes", "shapes", "Directory of SHACL shapes (*.ttl)."),
     Setting("keep_releases", "2", "How many published releases to keep on disk."),
+    Setting(
+        "reasoner",
+        "reasonable",
+        "OWL 2 RL engine: reasonable (fast, Rust) or owlrl (the reference, slow).",
+    ),
+    # --- builds (kg_builder.pipeline, issue 6) ---
+    Setting("jobs", "1", "Worker processes that extract, build and validate documents."),
+    Setting(
+        "keep_going",
+        "false",
+        "Build and publish the good sources when some fail; each failure is reported, the "
+        "previous version of a failed document stays published, and the exit code is 1.",
+    ),
+    Setting(
+        "prune",
+        "false",
+        "Remove the graphs of documents whose source is no longer given (kept otherwise).",
+    ),
+    Setting(
+        "force",
+        "false",
+        "Rebuild every document and publish a new release even when nothing changed.",
+    ),
+    # --- end builds ---
+    # --- web sources (kg_builder.fetch) ---
+    Setting(
+        "fetch_interval",
+        "1.0",
+        "Minimum seconds between two requests to one host (more if robots.txt asks).",
+    ),
+    Setting("fetch_timeout", "30", "Seconds to wait for a site to connect or send data."),
+    Setting("max_pages", "100", "At most this many article pages per --crawl listing."),
+    # --- end web sources ---
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -35,4 +68,18 @@ class BuildConfig:
     ontology: Path = Path(DEFAULTS["ontology"])
     shapes: Path = Path(DEFAULTS["shapes"])
     keep_releases: int = int(DEFAULTS["keep_releases"])
+    reasoner: str = DEFAULTS["reasoner"]
     sources: tuple[Path, ...] = field(default_factory=tuple)
+    # --- builds (kg_builder.pipeline, issue 6) ---
+    jobs: int = int(DEFAULTS["jobs"])
+    keep_going: bool = DEFAULTS["keep_going"] == "true"
+    prune: bool = DEFAULTS["prune"] == "true"
+    force: bool = DEFAULTS["force"] == "true"
+    # --- end builds ---
+    # --- web sources (kg_builder.fetch) ---
+    urls: tuple[str, ...] = ()  # pages to fetch
+    crawl: tuple[str, ...] = ()  # listing pages to crawl
+    max_pages: int = int(DEFAULTS["max_pages"])
+    fetch_interval: float = float(DEFAULTS["fetch_interval"])
+    fetch_timeout: float = float(DEFAULTS["fetch_timeout"])
+    # --- end web sources ---

@@ -58,6 +58,10 @@ class Iris:
     def source(self, doc_id: str) -> URIRef:
         return self._iri("source", doc_id)
 
+    def source_version(self, doc_id: str, sha256: str) -> URIRef:
+        """An earlier version of a source, named by the SHA-256 of its bytes."""
+        return self._iri("source", doc_id, "sha256", sha256)
+
     def mention(self, doc_id: str, start: int, end: int) -> URIRef:
         return self._iri("document", doc_id, "mention", f"{start}-{end}")
 

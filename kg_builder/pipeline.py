@@ -1,41 +1,107 @@
 """The pipeline: parse → extract → build → validate → reason → publish.
 
 ``run`` composes the stages; each stage is a plain function in its own module.
+
+**Incremental.** Every build leaves a manifest in its release (``cache.Manifest``) and a cache
+entry per document (``cache.DocCache``). The next build hashes the sources first:
+
+- same code, ontology, shapes, reference data and base IRI (the fingerprint), every source
+  with the hash it had, nothing to prune → nothing to do: the served release stays, the report
+  says ``unchanged``, exit 0. No parsing, extraction, validation or reasoning.
+- otherwise only the new and changed sources are parsed (the others give their menu, which
+  feeds the reference data, from the cache), and only the documents whose cache key changed
+  are extracted, built and validated (``workers.process``, in ``--jobs`` processes). The new
+  store starts as a checkpoint of the served one and only the changed named graphs are
+  replaced; graphs of documents that are gone stay, unless ``--prune``.
+
+**Validation** is per document (``workers.validate_document``, cached with the document), plus
+a pass over the entities that several graphs describe (``_validate_shared``): exact for the
+shapes of ``shapes/``, whose constraints look at a node's own triples and the types of the
+nodes it points at.
+
+**Reasoning** is the OWL 2 RL closure of the whole graph, reused when no graph changed and
+recomputed otherwise. A per-document closure would make a one-page rebuild cheaper, but it is
+not the closure of the union here: the ontology has transitive and functional properties and
+disjoint classes, whose rules join triples of different documents (a place located in a
+region another page locates in a State). Correctness first: the whole closure is recomputed
+(seconds with the ``reasonable`` engine).
+
+**Failures.** Without ``--keep-going`` the first source that cannot be read or parsed stops the
+build (exit 2) and SHACL violations stop it after every document was checked (exit 1);
+nothing is published. With ``--keep-going`` each failure is reported (stderr, the report) and
+the others are built and published; a failing document keeps its previous version if it had
+one; the exit code is 1.
+
+**Publishing** is atomic (see ``publish``): a killed build leaves the served release as it
+was, and the next build removes its leftovers and rebuilds from the cache.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import multiprocessing as mp
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TypeVar, cast
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, URIRef
 from rdflib.exceptions import ParserError
 
 from kg_builder import __version__
-from kg_builder.build import BuildInfo, DocumentGraph, build_document
+from kg_builder.cache import (
+    MANIFEST,
+    DocCache,
+    Entry,
+    Manifest,
+    ManifestDoc,
+    context_hash,
+    entry_key,
+    fingerprint,
+    inferred_key,
+)
 from kg_builder.config import BuildConfig
 from kg_builder.docs import write_ontology_docs
-from kg_builder.errors import BuildLocked, ConfigError, KgError, SourceError, ValidationFailed
-from kg_builder.extract import extract
-from kg_builder.gazetteer import build_gazetteer
+from kg_builder.errors import (
+    EXIT_INVALID,
+    BuildLocked,
+    ConfigError,
+    KgError,
+    SourceError,
+    ValidationFailed,
+)
+from kg_builder.fetch import combined_failure, fetch_sources, source_url_for
 from kg_builder.iris import Iris
-from kg_builder.layout import RELEASES, Release
+from kg_builder.layout import RELEASES, Release, current_release
 from kg_builder.namespaces import OSCE
-from kg_builder.parse import Document, parse
-from kg_builder.publish import PARTIAL, clean_partials, promote, stage_release
-from kg_builder.reason import reason
+from kg_builder.parse import Document, NavMenu, parse
+from kg_builder.publish import PARTIAL, StagedRelease, clean_partials, pause_point, promote
+from kg_builder.reason import ENGINE_LABELS, reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
-from kg_builder.validate import SHACL_SPEC, load_shapes, validate
+from kg_builder.validate import SHACL_SPEC, Result, load_shapes, results_report, validate
 from kg_builder.void import describe
+from kg_builder.workers import (
+    Context,
+    Failure,
+    Task,
+    init_worker,
+    process,
+    set_context,
+    subclass_axioms,
+)
 
 SOURCE_SUFFIXES = (".txt", ".html", ".htm")
 MAX_LISTED_VIOLATIONS = 5
+REPORT_TXT = "report.txt"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,10 +110,12 @@ class BuildResult:
     report: BuildReport
 
 
-def collect_sources(paths: tuple[Path, ...]) -> list[Path]:
+def collect_sources(paths: tuple[Path, ...], config: BuildConfig | None = None) -> list[Path]:
     """The files to build: given files as they are, folders' pages (``*.txt``, ``*.html``,
-    ``*.htm``, in any case) in name order."""
-    if not paths:
+    ``*.htm``, in any case) in name order, then the pages of ``config.urls`` and
+    ``config.crawl`` fetched and saved under ``<out-dir>/sources`` (see ``fetch``)."""
+    web = config is not None and bool(config.urls or config.crawl)
+    if not paths and not web:
         raise SourceError("no sources given", hint="pass files or folders, e.g. data/sources")
     files: list[Path] = []
     for path in paths:
@@ -64,6 +132,13 @@ def collect_sources(paths: tuple[Path, ...]) -> list[Path]:
             raise SourceError("no such file or folder", subject=str(path), hint="check the path")
         else:
             files.append(path)
+    # --- web sources (kg_builder.fetch) ---
+    if config is not None and web:
+        outcome = fetch_sources(config)
+        if outcome.failures:  # TODO(--keep-going): report them per source and build the rest
+            raise combined_failure(outcome)
+        files.extend(outcome.paths)
+    # --- end web sources ---
     return files
 
 
@@ -88,15 +163,18 @@ def run(
     *,
     now: datetime | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
+    bars: bool = False,
 ) -> BuildResult:
-    """Build the graph from ``config.sources`` and publish it; raise ``KgError`` on bad input."""
+    """Build the graph from ``config.sources`` and publish it; raise ``KgError`` on bad input.
+
+    ``progress`` receives a line per stage; ``bars`` shows progress bars (on a terminal)."""
     started = now or datetime.now(UTC)
     build_id = new_build_id(started)
     attempt = _Attempt(BuildReport(build_id=build_id, started=started.isoformat()))
     _prepare_out_dir(config.out_dir)
     with lock_out_dir(config.out_dir):
         try:
-            release = _run(config, started, build_id, attempt, progress)
+            release = _run(config, started, build_id, attempt, progress, bars)
         except KgError as exc:
             attempt.report.status = "failed"
             attempt.report.error = str(exc)
@@ -171,6 +249,7 @@ def _run(
     build_id: str,
     attempt: _Attempt,
     progress: Callable[[str], None],
+    bars: bool,
 ) -> Release:
     report = attempt.report
     iris = Iris(config.base_iri)
@@ -180,93 +259,330 @@ def _run(
         )
     ontology = load_ontology(config.ontology)
     shapes = load_shapes(config.shapes)
-    files = collect_sources(config.sources)
-
-    documents: list[Document] = []
-    with _timed(report, "parse"):
-        for path in files:
-            progress(f"parse {path}")
-            doc = parse(path)
-            clash = next((d for d in documents if d.doc_id == doc.doc_id), None)
-            if clash is not None:
-                raise SourceError(
-                    f"document id {doc.doc_id!r} is also the id of {clash.path}",
-                    subject=str(path),
-                    hint="rename one of the files",
-                )
-            documents.append(doc)
-            report.documents.append(
-                DocumentReport(doc.doc_id, str(path), layout=doc.layout, warnings=[*doc.warnings])
-            )
-
-    with _timed(report, "reference"):
-        reference = build_reference(config.reference_dir, documents, iris)
-        report.warnings.extend(reference.warnings)
-        gazetteer = build_gazetteer(reference.graph, ontology, iris)
-
-    info = BuildInfo(build_id, started, {d.doc_id: _display_path(d.path) for d in documents})
-    doc_graphs: list[DocumentGraph] = []
-    for doc, doc_report in zip(documents, report.documents, strict=True):
-        progress(f"extract {doc.path}")
-        with _timed(report, "extract"):
-            extraction = extract(doc, gazetteer, iris)
-        with _timed(report, "build"):
-            built = build_document(extraction, iris, info)
-        doc_graphs.append(built)
-        doc_report.warnings.extend(extraction.warnings)
-        doc_report.triples = len(built.graph)
-        for mention in extraction.mentions:
-            doc_report.mentions[mention.kind] = doc_report.mentions.get(mention.kind, 0) + 1
-
-    asserted: dict[URIRef, Graph] = {iris.reference_graph(): reference.graph}
-    asserted.update({d.name: d.graph for d in doc_graphs})
-    progress("validate")
-    with _timed(report, "validate"):
-        labels = {iris.document_graph(d.doc_id): str(d.path) for d in documents}
-        labels[iris.reference_graph()] = f"reference data ({config.reference_dir})"
-        outcome = validate(asserted, ontology, shapes, labels)
-    report.validation = [r.line() for r in outcome.results]
-    attempt.validation = outcome.report
-    if outcome.violations:
-        for doc_report in report.documents:
-            graph = f"(graph {iris.document_graph(doc_report.doc_id)})"
-            doc_report.errors = [r.line() for r in outcome.violations if graph in r.graph]
-            doc_report.status = "invalid" if doc_report.errors else doc_report.status
-        listed = "\n  ".join(r.line() for r in outcome.violations[:MAX_LISTED_VIOLATIONS])
-        more = len(outcome.violations) - MAX_LISTED_VIOLATIONS
-        raise ValidationFailed(
-            f"{len(outcome.violations)} SHACL violation(s):\n  {listed}"
-            + (f"\n  … and {more} more" if more > 0 else ""),
-            subject="validation",
-            hint=f"the full report is in {config.out_dir / 'report.ttl'}; "
-            f"for reference, see {SHACL_SPEC}#validation-report",
+    files = collect_sources(config.sources, config)
+    cache = DocCache(config.out_dir)
+    with _timed(report, "hash"):
+        fp = fingerprint(
+            base_iri=config.base_iri,
+            ontology=config.ontology,
+            shapes=config.shapes,
+            reference_dir=config.reference_dir,
+            reasoner=config.reasoner,
         )
+        sources = [
+            _Source(path, source_url_for(path) or _display_path(path), _sha256(path))
+            for path in files
+        ]
+    previous = current_release(config.out_dir)
+    manifest = Manifest.read(previous.root / MANIFEST) if previous is not None else None
+    if previous is not None and manifest is not None and _unchanged(config, fp, sources, manifest):
+        report.status = "unchanged"
+        report.release = str(previous.root)
+        report.documents = [
+            DocumentReport(d.doc_id, d.source, status="cached")
+            for d in manifest.documents.values()
+            if d.source not in manifest.failed
+        ]
+        report.documents.extend(
+            DocumentReport(
+                str(f["doc_id"]),
+                label,
+                str(f["status"]),
+                errors=[str(e) for e in cast(list[object], f["errors"])],
+            )
+            for label, f in manifest.failed.items()
+        )
+        report.documents.sort(key=lambda d: d.source)
+        _write_report(config.out_dir, report, None, iris)
+        return previous
+    known = manifest.documents if manifest is not None else {}
+    by_source = {d.source: d for d in known.values()}
+    reuse = manifest is not None and manifest.fingerprint == fp and not config.force
+    failures: list[KgError] = []
 
-    progress("reason")
+    def fail(source: _Source, exc: KgError, doc_id: str | None = None) -> None:
+        """A source that cannot be built: stop, or (``--keep-going``) report it and go on."""
+        if not config.keep_going:
+            raise exc
+        failures.append(exc)
+        old = known.get(doc_id) if doc_id else by_source.get(source.label)
+        report.documents.append(
+            DocumentReport(
+                doc_id or (old.doc_id if old else ""), source.label, "failed", errors=[str(exc)]
+            )
+        )
+        progress(f"{source.label}: failed: {exc}")
+
+    # 1. Parse the new and changed sources; the unchanged ones give their menu from the cache.
+    items: list[_Item] = []
+    ids: dict[str, _Source] = {}
+    with _timed(report, "parse"):
+        for source in _bar(sources, "parse", bars):
+            old = by_source.get(source.label)
+            same = reuse and old is not None and old.sha256 == source.sha
+            meta = cache.get(old.key, graph=False) if same and old is not None else None
+            item: _Item
+            if meta is not None:
+                item = _Item(source, meta.doc_id, meta.menu)
+            else:
+                try:
+                    t0 = time.perf_counter()
+                    page = parse(source.path)
+                except KgError as exc:
+                    fail(source, exc)
+                    continue
+                menu = {k: list(v) for k, v in page.menu.sections.items()} if page.menu else None
+                item = _Item(source, page.doc_id, menu, page, time.perf_counter() - t0)
+            clash = ids.get(item.doc_id)
+            if clash is not None:
+                fail(
+                    source,
+                    SourceError(
+                        f"document id {item.doc_id!r} is also the id of {clash.path}",
+                        subject=str(source.path),
+                        hint="rename one of the files",
+                    ),
+                )
+                continue
+            ids[item.doc_id] = source
+            items.append(item)
+
+    pause_point("parsed")
+
+    # 2. The reference data: curated files and the pages' menus.
+    with _timed(report, "reference"):
+        reference = build_reference(config.reference_dir, [i.menu_holder() for i in items], iris)
+        report.warnings.extend(reference.warnings)
+        reference_nt = _canonical_nt(reference.graph)
+        reference_hash = hashlib.sha256(reference_nt).hexdigest()
+        context = context_hash(i.menu for i in items)
+
+    # 3. What is cached, what must be built.
+    entries: dict[str, Entry] = {}
+    built: set[str] = set()
+    invalid: list[Result] = []
+
+    def accept(entry: Entry, new: bool) -> None:
+        """A document's graph, built now or cached: published unless it violates a shape."""
+        violations = [r for r in map(_result, entry.results) if r.severity == "Violation"]
+        if violations:
+            invalid.extend(violations)
+            if config.keep_going:
+                doc_report = DocumentReport.from_dict(entry.report)
+                report.documents.append(doc_report)
+                failures.append(ValidationFailed(violations[0].line(), subject=entry.source))
+                return
+        entries[entry.doc_id] = entry
+        if new:
+            built.add(entry.doc_id)
+
+    tasks: list[Task] = []
+    seen: set[str] = set()  # this run's keys: kept in the cache even when invalid
+    with _timed(report, "cache"):
+        for item in items:
+            old = known.get(item.doc_id)
+            history = _history(old, item.source.sha)
+            item.history = history
+            key = entry_key(item.source.sha, item.source.label, fp, context, history)
+            seen.add(key)
+            entry = None if config.force else cache.get(key)
+            if entry is not None:
+                accept(entry, new=False)
+                continue
+            doc = item.doc
+            if doc is None:
+                try:
+                    t0 = time.perf_counter()
+                    doc = parse(item.source.path)
+                    item.parse_seconds = time.perf_counter() - t0
+                except KgError as exc:
+                    fail(item.source, exc, item.doc_id)
+                    continue
+            tasks.append(Task(doc, item.source.label, key, tuple(history), item.parse_seconds))
+
+    # 4. Extract, build and validate the documents that changed, in parallel with --jobs.
+    progress(f"build {len(tasks)} of {len(items)} document(s)")
+    with _timed(report, "documents"):
+        outcomes = _run_tasks(
+            tasks,
+            config,
+            reference.graph,
+            reference_nt,
+            ontology,
+            shapes,
+            iris,
+            build_id,
+            started,
+            bars,
+        )
+        with closing(outcomes):
+            for task, outcome in zip(tasks, outcomes, strict=False):
+                if isinstance(outcome, Failure):
+                    error = _failure_error(outcome)
+                    fail(
+                        _Source(task.doc.path, task.source, task.doc.sha256), error, task.doc.doc_id
+                    )
+                    continue
+                cache.put(outcome)
+                accept(outcome, new=True)
+    pause_point("built")
+    if invalid and not config.keep_going:
+        report.documents = [DocumentReport.from_dict(e.report) for e in entries.values()]
+        attempt.validation = results_report(invalid)
+        for r in invalid:
+            report.validation.append(r.line())
+        raise _validation_failed(invalid, config)
+
+    # 5. Documents gone from the sources, or failing now: their previous version stays,
+    #    unless --prune (gone) drops it.
+    failed_ids = {d.doc_id for d in report.documents if d.status in ("failed", "invalid")}
+    for doc_id, old in sorted(known.items()):
+        if doc_id in entries:
+            continue
+        gone = doc_id not in ids and doc_id not in failed_ids
+        if gone and config.prune:
+            report.documents.append(DocumentReport(doc_id, old.source, "pruned"))
+            continue
+        kept = cache.get(old.key)
+        if kept is None:
+            report.warnings.append(f"{old.source}: the previous version is not in the cache")
+            continue
+        entries[doc_id] = kept
+        for failed in (d for d in report.documents if d.doc_id == doc_id):
+            failed.warnings.append("the previous version stays published")
+        if gone:
+            report.documents.append(DocumentReport(doc_id, old.source, "kept"))
+    for doc_id, entry in entries.items():
+        if doc_id in ids and doc_id not in failed_ids:
+            doc_report = DocumentReport.from_dict(entry.report)
+            doc_report.status = "built" if doc_id in built else "cached"
+            report.documents.append(doc_report)
+    report.documents.sort(key=lambda d: d.source)
+
+    # 6. Stage the release: from a checkpoint of the served store, replacing what changed.
+    progress("stage the release")
+    base = previous if manifest is not None else None
+    with _timed(report, "store"):
+        staged = StagedRelease(config.out_dir, build_id, base)
+    try:
+        release = _publish(
+            config,
+            staged,
+            report,
+            attempt,
+            iris,
+            ontology,
+            shapes,
+            reference.graph,
+            reference_nt,
+            reference_hash,
+            entries,
+            manifest,
+            fp,
+            context,
+            started,
+            build_id,
+            progress,
+            {source.label: source.sha for source in sources},
+        )
+    except BaseException:
+        staged.abandon()
+        raise
+    if report.failed:
+        report.error = f"{len(report.failed)} source(s) failed; the others were published"
+    _write_report(config.out_dir, report, attempt.validation, iris)
+    keep = seen | {e.key for e in entries.values()} | {d.key for d in known.values()}
+    cache.retain(keep)
+    return release
+
+
+def _publish(
+    config: BuildConfig,
+    staged: StagedRelease,
+    report: BuildReport,
+    attempt: _Attempt,
+    iris: Iris,
+    ontology: Graph,
+    shapes: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    reference_hash: str,
+    entries: dict[str, Entry],
+    manifest: Manifest | None,
+    fp: str,
+    context: str,
+    started: datetime,
+    build_id: str,
+    progress: Callable[[str], None],
+    shas: dict[str, str],
+) -> Release:
+    known = manifest.documents if manifest is not None else {}
+    wanted = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
+    wanted |= {str(iris.document_graph(doc_id)) for doc_id in entries}
+    reference_changed = manifest is None or manifest.reference != reference_hash
+    changed = [
+        e for doc_id, e in entries.items() if doc_id not in known or known[doc_id].key != e.key
+    ]
+    if manifest is not None and manifest.fingerprint != fp:
+        changed = list(entries.values())  # a new base IRI or code: every graph is rewritten
+    with _timed(report, "store"):
+        for name in staged.graph_names() - wanted:
+            staged.drop(name)
+        graphs = {str(iris.ontology_graph()): _canonical_nt(ontology)}
+        if reference_changed:
+            graphs[str(iris.reference_graph())] = reference_nt
+        graphs.update({str(iris.document_graph(e.doc_id)): e.graph for e in changed})
+        staged.replace_many(graphs)
+    pause_point("staged")
+
+    # Constraints that span documents: the entities described by more than one graph.
+    with _timed(report, "validate_shared"):
+        subjects = {s for e in changed for s in e.subjects}
+        if reference_changed:
+            subjects |= {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
+        shared = _validate_shared(
+            staged, subjects, iris, ontology, shapes, entries, reference_changed
+        )
+    if shared:
+        attempt.validation = results_report(shared)
+        report.validation = [r.line() for r in shared]
+        if not config.keep_going:
+            raise _validation_failed(shared, config)
+        _withdraw(staged, shared, report, iris, entries, known, DocCache(config.out_dir))
+
+    # The OWL 2 RL closure of the whole graph, recomputed when any graph changed.
+    keys = [e.key for e in entries.values()] + [reference_hash]
+    inferred_key_ = inferred_key(fp, keys)
     with _timed(report, "reason"):
-        union = Graph()
-        union += ontology
-        for part in asserted.values():
-            union += part
-        inference = reason(union)
-
-    graphs: dict[URIRef, Graph] = {iris.ontology_graph(): ontology, **asserted}
-    graphs[iris.inferred_graph()] = inference.inferred
-    report.triples = {"ontology": len(ontology), "reference": len(reference.graph)}
-    report.triples["documents"] = sum(len(d.graph) for d in doc_graphs)
-    report.triples["inferred"] = len(inference.inferred)
-    report.reasoning = {"engine": "owlrl (OWL 2 RL)", "inconsistencies": 0}
-    report.dropped = {
-        "inferred_not_valid_rdf": inference.dropped_invalid,
-        "inferred_reflexive_sameas": inference.dropped_trivial,
-    }
+        if manifest is not None and manifest.inferred_key == inferred_key_ and not config.force:
+            report.reasoning = {
+                "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
+                "reused": True,
+            }
+        else:
+            progress("reason")
+            union = Graph()
+            union.parse(data=staged.union_nt(exclude=[str(iris.inferred_graph())]), format="nt")
+            inference = reason(union, config.reasoner)
+            del union
+            staged.replace(iris.inferred_graph(), _canonical_nt(inference.inferred))
+            report.reasoning = {"engine": ENGINE_LABELS[inference.engine], "inconsistencies": 0}
+            report.dropped = {
+                "inferred_not_valid_rdf": inference.dropped_invalid,
+                "inferred_trivial": inference.dropped_trivial,
+            }
+    report.triples = staged.counts(
+        {
+            "ontology": str(iris.ontology_graph()),
+            "reference": str(iris.reference_graph()),
+            "inferred": str(iris.inferred_graph()),
+        }
+    )
+    pause_point("reasoned")
 
     progress("publish")
     with _timed(report, "publish"):
-        staged = stage_release(
-            config.out_dir,
-            build_id,
-            graphs,
+        release = staged.finish(
             lambda store: describe(
                 store,
                 iris.relative("dataset"),
@@ -275,18 +591,259 @@ def _run(
                 vocabulary=str(OSCE._NS),
                 build=iris.build(build_id),
                 modified=started,
-            ),
+            )
         )
-        write_ontology_docs(config.ontology, staged.docs)
+        write_ontology_docs(config.ontology, release.docs)
+        new_manifest = Manifest(
+            fingerprint=fp,
+            context=context,
+            reference=reference_hash,
+            inferred_key=inferred_key_,
+            documents={
+                doc_id: ManifestDoc(
+                    doc_id,
+                    e.sha256,
+                    e.source,
+                    e.key,
+                    _history(known.get(doc_id), e.sha256),
+                )
+                for doc_id, e in sorted(entries.items())
+            },
+            failed={
+                d.source: {
+                    "sha256": shas.get(d.source, ""),
+                    "doc_id": d.doc_id,
+                    "status": d.status,
+                    "errors": d.errors,
+                }
+                for d in report.failed
+            },
+        )
+        write_atomic(release.root / MANIFEST, new_manifest.to_json())
         report.status = "ok"
         final_name = staged.root.name.removesuffix(PARTIAL)
         report.release = str(config.out_dir / RELEASES / final_name)
-        report_graph = report.to_graph(iris.build(build_id), outcome.report)
-        write_atomic(staged.report_json, report.to_json())
-        write_atomic(staged.report_ttl, report_graph.serialize(format="turtle"))
-        release = promote(config.out_dir, staged, config.keep_releases)
-    _write_report(config.out_dir, report, outcome.report, iris)
-    return release
+        report_graph = report.to_graph(iris.build(build_id), attempt.validation)
+        write_atomic(release.report_json, report.to_json())
+        write_atomic(release.report_ttl, report_graph.serialize(format="turtle"))
+        write_atomic(release.root / REPORT_TXT, report.summary())
+        pause_point("written")
+        return promote(config.out_dir, release, config.keep_releases)
+
+
+def _withdraw(
+    staged: StagedRelease,
+    violations: list[Result],
+    report: BuildReport,
+    iris: Iris,
+    entries: dict[str, Entry],
+    known: dict[str, ManifestDoc],
+    cache: DocCache,
+) -> None:
+    """``--keep-going`` after violations across documents: every document that describes an
+    offending node is withdrawn (its previous version stays, if it had one), the rest is
+    published."""
+    reports = {d.doc_id: d for d in report.documents}
+    for doc_id in sorted(entries):
+        graph = f"(graph {iris.document_graph(doc_id)})"
+        errors = [r.line() for r in violations if graph in r.graph]
+        if not errors:
+            continue
+        doc_report = reports.get(doc_id)
+        if doc_report is not None:
+            doc_report.status = "invalid"
+            doc_report.errors.extend(errors)
+        old = known.get(doc_id)
+        previous = (
+            cache.get(old.key) if old is not None and old.key != entries[doc_id].key else None
+        )
+        if previous is not None:
+            entries[doc_id] = previous
+            staged.replace(iris.document_graph(doc_id), previous.graph)
+            if doc_report is not None:
+                doc_report.warnings.append("the previous version stays published")
+        elif old is None or old.key != entries[doc_id].key:
+            del entries[doc_id]
+            staged.drop(iris.document_graph(doc_id))
+
+
+def _history(old: ManifestDoc | None, sha256: str) -> list[str]:
+    """The hashes of a document's earlier versions, newest first."""
+    if old is None:
+        return []
+    return old.history if old.sha256 == sha256 else [old.sha256, *old.history]
+
+
+def _validate_shared(
+    staged: StagedRelease,
+    subjects: set[str],
+    iris: Iris,
+    ontology: Graph,
+    shapes: Graph,
+    entries: dict[str, Entry],
+    reference_changed: bool,
+) -> list[Result]:
+    """SHACL over the entities that more than one graph describes (and the reference data
+    when it changed), with everything every graph says of them: the constraints that one
+    document alone cannot break, such as ``sh:maxCount`` on a person two pages name."""
+    skip = [str(iris.ontology_graph()), str(iris.inferred_graph())]
+    quads = staged.describe(sorted(subjects), skip=skip)
+    said: dict[str, dict[str, set[tuple[str, str]]]] = {}  # subject -> graph -> (p, o)
+    for quad in quads:
+        by_graph = said.setdefault(str(quad.subject), {})
+        by_graph.setdefault(str(quad.graph_name), set()).add(
+            (str(quad.predicate), str(quad.object))
+        )
+    reference = str(ox.NamedNode(str(iris.reference_graph())))
+    # A node every graph says the same of (the build, the software, a meeting type) was
+    # validated whole with each document: only nodes the graphs say different things of.
+    focus = {
+        s
+        for s, by_graph in said.items()
+        if (reference in by_graph and reference_changed)
+        or len({frozenset(v) for v in by_graph.values()}) > 1
+    }
+    if not focus:
+        return []
+    kept = [q for q in quads if str(q.subject) in focus]
+    objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)}
+    kept.extend(staged.types(objects - {s[1:-1] for s in focus}, skip=skip))
+    data = Dataset()
+    data.parse(data=staged.nquads(kept), format="nquads")
+    labels = {iris.document_graph(doc_id): e.source for doc_id, e in entries.items()}
+    labels[iris.reference_graph()] = "reference data"
+    graphs = {URIRef(str(g.identifier)): g for g in data.graphs() if len(g)}
+    outcome = validate(graphs, subclass_axioms(ontology), shapes, labels)
+    return [r for r in outcome.violations if f"<{r.focus}>" in focus]
+
+
+def _validation_failed(violations: list[Result], config: BuildConfig) -> ValidationFailed:
+    listed = "\n  ".join(r.line() for r in violations[:MAX_LISTED_VIOLATIONS])
+    more = len(violations) - MAX_LISTED_VIOLATIONS
+    return ValidationFailed(
+        f"{len(violations)} SHACL violation(s):\n  {listed}"
+        + (f"\n  … and {more} more" if more > 0 else ""),
+        subject="validation",
+        hint=f"the full report is in {config.out_dir / 'report.ttl'}; "
+        f"for reference, see {SHACL_SPEC}#validation-report",
+    )
+
+
+def _failure_error(failure: Failure) -> KgError:
+    error_type = ValidationFailed if failure.exit_code == EXIT_INVALID else SourceError
+    error = error_type(failure.message)
+    return error
+
+
+def _run_tasks(
+    tasks: list[Task],
+    config: BuildConfig,
+    reference: Graph,
+    reference_nt: bytes,
+    ontology: Graph,
+    shapes: Graph,
+    iris: Iris,
+    build_id: str,
+    started: datetime,
+    bars: bool,
+) -> Generator[Entry | Failure, None, None]:
+    """``process`` over ``tasks`` in order: here, or in ``config.jobs`` worker processes
+    that each build the gazetteer once."""
+    if not tasks:
+        return
+    if config.jobs <= 1 or len(tasks) < 2:
+        set_context(Context.create(reference, ontology, shapes, iris, build_id, started))
+        for task in _bar(tasks, "build", bars):
+            yield process(task)
+        return
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=min(config.jobs, len(tasks)),
+        mp_context=mp.get_context(method),
+        initializer=init_worker,
+        initargs=(
+            reference_nt,
+            config.ontology.resolve(),
+            config.shapes.resolve(),
+            config.base_iri,
+            build_id,
+            started,
+        ),
+    ) as pool:
+        chunk = max(1, min(16, len(tasks) // (config.jobs * 8)))
+        try:
+            yield from _bar(pool.map(process, tasks, chunksize=chunk), "build", bars, len(tasks))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(fields: dict[str, str]) -> Result:
+    return Result(**fields)
+
+
+def _bar(items: Iterable[T], stage: str, enabled: bool, total: int | None = None) -> Iterator[T]:
+    """A progress bar with a rate on a terminal; the items alone otherwise."""
+    if not enabled:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=f"kg-build: {stage}", unit="doc", total=total, leave=False)
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    label: str  # the path as recorded in the graph
+    sha: str  # SHA-256 of the bytes ("" when unreadable: parse reports why)
+
+
+@dataclass
+class _Item:
+    """A source that parsed (now, or in a build whose cache entry we have)."""
+
+    source: _Source
+    doc_id: str
+    menu: dict[str, list[str]] | None
+    doc: Document | None = None
+    parse_seconds: float = 0.0
+    history: list[str] = field(default_factory=list)
+
+    def menu_holder(self) -> Document:
+        """What ``build_reference`` reads of a page: its id and its menu."""
+        menu = NavMenu({k: tuple(v) for k, v in self.menu.items()}) if self.menu else None
+        return cast(Document, SimpleNamespace(doc_id=self.doc_id, menu=menu))
+
+
+def _sha256(path: Path) -> str:
+    """The SHA-256 of a regular file's bytes; "" for anything else (parse says what)."""
+    try:
+        if not path.is_file():
+            return ""
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return ""
+
+
+def _canonical_nt(graph: Graph) -> bytes:
+    """The graph as sorted N-Triples: equal graphs (without blank nodes) give equal bytes."""
+    data = graph.serialize(format="nt", encoding="utf-8")
+    return b"\n".join(sorted(line for line in data.splitlines() if line)) + b"\n"
+
+
+def _unchanged(config: BuildConfig, fp: str, sources: list[_Source], manifest: Manifest) -> bool:
+    """Nothing to do: same code and inputs, every source as it was, none to prune."""
+    if config.force or manifest.fingerprint != fp:
+        return False
+    if manifest.failed and not config.keep_going:
+        return False  # the failing sources must stop this build
+    by_source = {d.source: d.sha256 for d in manifest.documents.values()}
+    by_source.update({label: str(f["sha256"]) for label, f in manifest.failed.items()})
+    if any(not s.sha or by_source.get(s.label) != s.sha for s in sources):
+        return False
+    given = {s.label for s in sources}
+    return not (config.prune and any(label not in given for label in by_source))
 
 
 def _display_path(path: Path) -> str:
@@ -303,6 +860,7 @@ def _write_report(
 ) -> None:
     """The report of the latest build attempt, failed or not, beside the releases."""
     write_atomic(out_dir / "report.json", report.to_json())
+    write_atomic(out_dir / REPORT_TXT, report.summary())
     if iris is not None:
         graph = report.to_graph(iris.build(report.build_id), validation)
         write_atomic(out_dir / "report.ttl", graph.serialize(format="turtle"))

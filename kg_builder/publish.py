@@ -11,7 +11,10 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -46,6 +49,154 @@ def clean_partials(out_dir: Path) -> list[Path]:
     return removed
 
 
+def pause_point(stage: str) -> None:
+    """A test hook: with ``KG_BUILD_PAUSE_AT=<stage>`` the build stops here for
+    ``KG_BUILD_PAUSE_SECONDS`` (default 60) so that ``tests/test_crash_safety.py`` can kill it
+    at a known point. Does nothing otherwise."""
+    if os.environ.get("KG_BUILD_PAUSE_AT") != stage:
+        return
+    print(f"kg-build: paused at {stage}", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("KG_BUILD_PAUSE_SECONDS", "60")))
+
+
+class StagedRelease:
+    """A release being written under ``releases/<build id>.partial``, not yet served.
+
+    With ``base`` (the served release) the store starts as a RocksDB checkpoint of the base's
+    store (``Store.backup``: hard links to its immutable files, so it costs no copy), and only
+    the named graphs that changed are replaced; without it the store starts empty. The served
+    store is opened read-only, never written."""
+
+    def __init__(self, out_dir: Path, build_id: str, base: Release | None = None) -> None:
+        self.root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
+        self.release = Release(self.root)
+        if (out_dir / RELEASES / build_id).exists():
+            raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
+        try:
+            self.release.dumps.mkdir(parents=True)
+            if base is not None and base.store.is_dir():
+                old = ox.Store.read_only(str(base.store))
+                old.backup(str(self.release.store))
+                del old
+            self.store = ox.Store(str(self.release.store))
+        except OSError as exc:
+            self.abandon()
+            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
+
+    def graph_names(self) -> set[str]:
+        return {g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+    def replace(self, name: URIRef | str, data: bytes) -> None:
+        """Make the named graph ``name`` hold exactly the N-Triples ``data``."""
+        self.replace_many({str(name): data})
+
+    def replace_many(self, graphs: dict[str, bytes]) -> None:
+        """Make each named graph hold exactly its N-Triples, in one bulk load: the bulk
+        loader writes new files per call, so one call for every graph, not one per graph."""
+        try:
+            for name in graphs:
+                self.drop(name)
+            quads = b"".join(to_nquads(data, name) for name, data in graphs.items())
+            if quads:
+                self.store.bulk_load(quads, ox.RdfFormat.N_QUADS)
+        except OSError as exc:
+            self.abandon()
+            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
+
+    def drop(self, name: URIRef | str) -> None:
+        graph = ox.NamedNode(str(name))
+        if self.store.contains_named_graph(graph):
+            self.store.remove_graph(graph)
+
+    def describe(self, subjects: Iterable[str], skip: Iterable[str] = ()) -> list[Quad]:
+        """Every quad whose subject is one of ``subjects``, outside the graphs ``skip``."""
+        skipped = {ox.NamedNode(s) for s in skip}
+        quads: list[Quad] = []
+        for subject in subjects:
+            for quad in self.store.quads_for_pattern(ox.NamedNode(subject), None, None, None):
+                if quad.graph_name not in skipped and not isinstance(
+                    quad.graph_name, ox.DefaultGraph
+                ):
+                    quads.append(quad)
+        return quads
+
+    def types(self, nodes: Iterable[str], skip: Iterable[str] = ()) -> list[Quad]:
+        """The ``rdf:type`` quads of ``nodes``, outside the graphs ``skip``."""
+        skipped = {ox.NamedNode(s) for s in skip}
+        rdf_type = ox.NamedNode(str(RDF.type))
+        return [
+            quad
+            for node in nodes
+            for quad in self.store.quads_for_pattern(ox.NamedNode(node), rdf_type, None, None)
+            if quad.graph_name not in skipped and isinstance(quad.graph_name, ox.NamedNode)
+        ]
+
+    def union_nt(self, exclude: Iterable[str] = ()) -> bytes:
+        """The triples of every named graph but ``exclude``, merged, as N-Triples."""
+        filters = "".join(f" FILTER(?g != <{name}>)" for name in exclude)
+        merged = self.store.query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{filters} }}"
+        )
+        assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
+        return self._serialize(merged, ox.RdfFormat.N_TRIPLES)
+
+    def nquads(self, quads: list[Quad]) -> bytes:
+        return self._serialize(quads, ox.RdfFormat.N_QUADS)
+
+    def _serialize(self, items: Iterable[Quad] | ox.QueryTriples, fmt: ox.RdfFormat) -> bytes:
+        try:
+            data = ox.serialize(items, format=fmt)
+        except OSError as exc:
+            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
+        assert data is not None  # noqa: S101 - without an output, serialize returns bytes
+        return data
+
+    def counts(self, graphs: dict[str, str]) -> dict[str, int]:
+        """Triples per graph: the ``graphs`` by label, the rest summed as ``documents``."""
+        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        result = self.store.query(query)
+        assert isinstance(result, ox.QuerySolutions)  # noqa: S101 - a SELECT gives solutions
+        per_graph = {str(row["g"].value): int(row["n"].value) for row in result}
+        counts = {label: per_graph.pop(name, 0) for label, name in graphs.items()}
+        counts["documents"] = sum(per_graph.values())
+        return counts
+
+    def finish(self, describe: Callable[[ox.Store], Graph] | None = None) -> Release:
+        """Write the dumps (plain and gzip) and the VoID statistics (``describe``)."""
+        release = self.release
+        try:
+            store = self.store
+            store.flush()
+            store.optimize()
+            store.dump(str(release.nquads_dump), ox.RdfFormat.N_QUADS)
+            merged = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+            assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
+            ox.serialize(merged, str(release.turtle_dump), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL: both at once
+                list(pool.map(_gzip, (release.nquads_dump, release.turtle_dump)))
+            if describe is not None:
+                release.void.write_text(
+                    describe(store).serialize(format="turtle"), encoding="utf-8"
+                )
+            self.close()
+        except OSError as exc:
+            self.abandon()
+            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
+        return release
+
+    def close(self) -> None:
+        if hasattr(self, "store"):
+            del self.store
+
+    def abandon(self) -> None:
+        """Remove the half-written release (the served one is untouched)."""
+        self.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+Quad = ox.Quad
+
+
 def stage_release(
     out_dir: Path,
     build_id: str,
@@ -53,32 +204,22 @@ def stage_release(
     describe: Callable[[ox.Store], Graph] | None = None,
 ) -> Release:
     """Write the store, the dumps (plain and gzip) and the VoID statistics (``describe``) of a
-    new release, not yet served."""
-    root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
-    release = Release(root)
-    if (out_dir / RELEASES / build_id).exists():
-        raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
-    try:
-        release.dumps.mkdir(parents=True)
-        store = ox.Store(str(release.store))
-        for name, graph in graphs.items():
-            data = graph.serialize(format="nt", encoding="utf-8")
-            store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(name)))
-        store.flush()
-        store.optimize()
-        store.dump(str(release.nquads_dump), ox.RdfFormat.N_QUADS)
-        merged = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-        assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
-        ox.serialize(merged, str(release.turtle_dump), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        for dump in (release.nquads_dump, release.turtle_dump):
-            _gzip(dump)
-        if describe is not None:
-            release.void.write_text(describe(store).serialize(format="turtle"), encoding="utf-8")
-        del store
-    except OSError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        raise PublishError(f"cannot write the release: {exc}", subject=str(root)) from exc
-    return release
+    new release from rdflib graphs, not yet served."""
+    staged = StagedRelease(out_dir, build_id)
+    staged.replace_many(
+        {
+            str(name): graph.serialize(format="nt", encoding="utf-8")
+            for name, graph in graphs.items()
+        }
+    )
+    return staged.finish(describe)
+
+
+def to_nquads(ntriples: bytes, graph: str) -> bytes:
+    """N-Triples (one triple a line, as rdflib and Oxigraph write them) into ``graph``."""
+    suffix = f" <{graph}> .".encode()
+    lines = (line.rstrip() for line in ntriples.splitlines())
+    return b"".join(line[:-1].rstrip() + suffix + b"\n" for line in lines if line)
 
 
 def _gzip(path: Path) -> None:
@@ -86,7 +227,7 @@ def _gzip(path: Path) -> None:
     with (
         path.open("rb") as source,
         (path.parent / (path.name + GZIP)).open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as packed,
     ):
         shutil.copyfileobj(source, packed, 1 << 20)
 
@@ -95,8 +236,10 @@ def promote(out_dir: Path, staged: Release, keep: int) -> Release:
     """Make a staged release the served one: rename it, then swap the ``current`` link."""
     final = staged.root.with_name(staged.root.name.removesuffix(PARTIAL))
     _fsync_tree(staged.root)  # the data is on disk before any name points at it
+    pause_point("fsynced")
     os.replace(staged.root, final)
     _fsync_dir(final.parent)
+    pause_point("renamed")
     link = out_dir / CURRENT
     tmp_link = out_dir / f".{CURRENT}.tmp"
     if tmp_link.is_symlink() or tmp_link.exists():
@@ -104,6 +247,7 @@ def promote(out_dir: Path, staged: Release, keep: int) -> Release:
     os.symlink(Path(RELEASES) / final.name, tmp_link)
     os.replace(tmp_link, link)
     _fsync_dir(out_dir)
+    pause_point("swapped")
     _prune(out_dir, final, keep)
     return Release(final)
 
@@ -137,4 +281,11 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["clean_partials", "current_release", "promote", "stage_release"]
+__all__ = [
+    "StagedRelease",
+    "clean_partials",
+    "current_release",
+    "pause_point",
+    "promote",
+    "stage_release",
+]

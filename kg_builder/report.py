@@ -1,7 +1,16 @@
-"""The build report: per document its status, warnings, errors and counts; per stage timings.
+"""The build report: per document its status, warnings, errors, counts and timings; per
+stage totals.
 
-Written as JSON for programs and as Turtle (PROV-O plus the SHACL validation report) for the
-graph's own consumers.
+Written as JSON for programs (``report.json``), as Turtle (PROV-O plus the SHACL validation
+report, ``report.ttl``) for the graph's own consumers, and as a readable summary
+(``report.txt``: totals per stage, then one line per document that failed or warned).
+
+A document's status is one of ``built`` (extracted and validated in this run), ``cached``
+(unchanged since a previous build: its graph, results and counts come from the cache),
+``kept`` (its source is gone or failed to build, and the previous version stays published;
+``--prune`` drops gone documents), ``failed`` (the source cannot be read or parsed) or
+``invalid`` (its graph violates the SHACL shapes). A build's status is ``ok``, ``unchanged``
+(nothing to do: the served release is kept as it is) or ``failed``.
 """
 
 from __future__ import annotations
@@ -23,10 +32,17 @@ class DocumentReport:
     source: str
     status: str = "ok"
     layout: str | None = None
+    media_type: str | None = None
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     mentions: dict[str, int] = field(default_factory=dict)
     triples: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DocumentReport:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})  # type: ignore[arg-type]
 
 
 @dataclass
@@ -44,9 +60,47 @@ class BuildReport:
     reasoning: dict[str, object] = field(default_factory=dict)
     release: str | None = None
     validation: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # documents per status
+
+    @property
+    def failed(self) -> list[DocumentReport]:
+        """The documents that could not be built (``--keep-going`` published the others)."""
+        return [d for d in self.documents if d.status in ("failed", "invalid")]
+
+    def count(self) -> None:
+        self.counts = {}
+        for doc in self.documents:
+            self.counts[doc.status] = self.counts.get(doc.status, 0) + 1
 
     def to_json(self) -> str:
+        self.count()
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+    def summary(self) -> str:
+        """The readable report: totals, then the documents that failed or warned."""
+        self.count()
+        lines = [f"osce-kg {self.version} build {self.build_id}: {self.status}"]
+        if self.error:
+            lines.append(f"error: {self.error}")
+        if self.release:
+            lines.append(f"release: {self.release}")
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        lines.append(f"documents: {len(self.documents)}" + (f" ({counts})" if counts else ""))
+        if self.triples:
+            lines.append("triples: " + ", ".join(f"{n} {k}" for k, n in self.triples.items()))
+        if self.timings:
+            lines.append("seconds per stage:")
+            width = max(len(k) for k in self.timings)
+            total = sum(self.timings.values())
+            lines.extend(f"  {k:<{width}}  {v:9.3f}" for k, v in self.timings.items())
+            lines.append(f"  {'total':<{width}}  {total:9.3f}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        for doc in self.documents:
+            if doc.status in ("failed", "invalid", "kept") or doc.warnings or doc.errors:
+                lines.append(f"{doc.source}: {doc.status}")
+                lines.extend(f"  error: {e}" for e in doc.errors)
+                lines.extend(f"  warning: {w}" for w in doc.warnings)
+        return "\n".join(lines) + "\n"
 
     def to_graph(self, activity: URIRef, validation_report: Graph | None) -> Graph:
         g = Graph()

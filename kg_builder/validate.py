@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
 from kg_builder.errors import ConfigError
-from kg_builder.namespaces import SH
+from kg_builder.namespaces import RDF, SH
 
 SHACL_SPEC = "https://www.w3.org/TR/shacl/"
 
@@ -70,13 +70,16 @@ def validate(
     data = Graph()
     for graph in graphs.values():
         data += graph
+    # What pySHACL does with ont_graph (mix the ontology into a copy of the data graph),
+    # done here on the union already made, and validated in place: one copy less.
+    data += ontology
     conforms, report, _text = shacl_validate(
         data,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
+        inplace=True,
     )
     results = []
     for node in report.objects(None, SH.result):  # top-level results, not nested sh:detail
@@ -98,6 +101,27 @@ def validate(
         )
     results.sort(key=lambda r: (r.graph, r.focus, r.path, r.message))
     return ValidationOutcome(bool(conforms), tuple(results), report)
+
+
+def results_report(results: list[Result]) -> Graph:
+    """A SHACL validation report holding ``results`` (for results kept per document)."""
+    report = Graph()
+    node = BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    conforms = not any(r.severity == "Violation" for r in results)
+    report.add((node, SH.conforms, Literal(conforms)))
+    for r in results:
+        result = BNode()
+        report.add((node, SH.result, result))
+        report.add((result, RDF.type, SH.ValidationResult))
+        report.add((result, SH.focusNode, URIRef(r.focus)))
+        report.add((result, SH.resultSeverity, SH[r.severity]))
+        report.add((result, SH.resultMessage, Literal(r.message)))
+        if r.path:
+            report.add((result, SH.resultPath, URIRef(r.path)))
+        if r.shape.startswith(("http://", "https://")):
+            report.add((result, SH.sourceShape, URIRef(r.shape)))
+    return report
 
 
 def _shape_name(shapes: Graph, shape: Node | None) -> str:

@@ -126,8 +126,7 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="Seconds a query may run; then its worker process is killed and the client gets "
-    "HTTP 503.",
+    help="Seconds a query may run; then its worker process is killed and the client gets HTTP 503.",
 )
 @click.option(
     "--dev",

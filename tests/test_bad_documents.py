@@ -161,3 +161,25 @@ def test_build_keeps_a_mixed_encoding_page_and_reports_it(tmp_path: Path) -> Non
     (document,) = report["documents"]
     assert document["status"] == "built"
     assert any("not UTF-8" in w for w in document["warnings"])
+
+
+def test_build_keeps_a_page_in_no_known_layout(tmp_path: Path) -> None:
+    path = tmp_path / "sources" / "plain.txt"
+    path.parent.mkdir()
+    path.write_text(
+        "OSCE Chairperson-in-Office visits Armenia\n\nPosted on 12 May 2016\n"
+        "The Chairperson-in-Office met the Foreign Minister of Armenia in Yerevan.\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "kg_builder", "--out-dir", str(out), "-q", str(path.parent)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    (document,) = json.loads((out / "report.json").read_text(encoding="utf-8"))["documents"]
+    assert document["status"] == "built" and document["layout"] == "plain"
+    assert any("layout not recognised" in w for w in document["warnings"])

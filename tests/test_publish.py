@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg_builder import publish
+from kg_builder.config import BuildConfig
 from kg_builder.errors import BuildLocked, PublishError
 from kg_builder.layout import current_release
 from kg_builder.pipeline import lock_out_dir, run
+from kg_builder.publish import StagedRelease, to_nquads
 from tests.conftest import FIXED_TIME, project_config
 from tests.test_cli import fingerprint
+
+
+def forced(out: Path) -> BuildConfig:
+    """A build that publishes a new release even when nothing changed (``--force``)."""
+    return replace(project_config(out), force=True)
 
 
 def test_failure_while_writing_the_release_keeps_the_served_one(
@@ -25,7 +34,7 @@ def test_failure_while_writing_the_release_keeps_the_served_one(
 
     monkeypatch.setattr(publish.ox, "serialize", disk_full)
     with pytest.raises(PublishError, match="No space left on device"):
-        run(project_config(built_out))
+        run(forced(built_out))
     assert fingerprint(built_out) == before
     assert not list((built_out / "releases").glob("*.partial"))
 
@@ -40,9 +49,9 @@ def test_leftover_partial_release_is_removed_by_the_next_build(built_out: Path) 
 
 def test_new_build_swaps_current_and_keeps_two_releases(built_out: Path) -> None:
     first = os.readlink(built_out / "current")
-    run(project_config(built_out))
+    run(forced(built_out))
     second = os.readlink(built_out / "current")
-    run(project_config(built_out))
+    run(forced(built_out))
     third = os.readlink(built_out / "current")
     assert len({first, second, third}) == 3
     kept = sorted(p.name for p in (built_out / "releases").iterdir())
@@ -56,10 +65,46 @@ def test_same_second_builds_do_not_collide(tmp_path: Path) -> None:
     run(project_config(out), now=FIXED_TIME)
     before = fingerprint(out)
     with pytest.raises(PublishError, match="exists already"):
-        run(project_config(out), now=FIXED_TIME)
+        run(forced(out), now=FIXED_TIME)
     assert fingerprint(out) == before
 
 
 def test_concurrent_build_on_the_same_output_is_refused(built_out: Path) -> None:
     with lock_out_dir(built_out), pytest.raises(BuildLocked, match="another kg-build"):
         run(project_config(built_out))
+
+
+def test_unchanged_rebuild_keeps_the_served_release(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(project_config(out))
+    before = fingerprint(out)
+    result = run(project_config(out))
+    assert result.report.status == "unchanged"
+    assert fingerprint(out) == before
+    assert "unchanged" in (out / "report.txt").read_text()
+
+
+def test_nquads_from_ntriples_keep_literals_with_dots_and_blank_nodes() -> None:
+    data = b'<http://a> <http://b> "x ." .\n_:n1 <http://c> "y"@en .\n'
+    quads = to_nquads(data, "http://g")
+    parsed = list(ox.parse(quads, ox.RdfFormat.N_QUADS))
+    assert [q.graph_name for q in parsed] == [ox.NamedNode("http://g")] * 2
+    assert parsed[0].object == ox.Literal("x .")
+
+
+def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_path: Path) -> None:
+    a, b = "http://example.org/g/a", "http://example.org/g/b"
+    first = StagedRelease(tmp_path, "b1")
+    first.replace_many(
+        {a: b"<http://s> <http://p> <http://o1> .\n", b: b"<http://s> <http://p> <http://o> .\n"}
+    )
+    one = first.finish()
+    second = StagedRelease(tmp_path, "b2", base=one)
+    second.replace(a, b"<http://s> <http://p> <http://o2> .\n")
+    second.drop(b)
+    two = second.finish()
+    store = ox.Store.read_only(str(two.store))
+    objects = {q.object.value for q in store.quads_for_pattern(None, None, None, None)}
+    assert objects == {"http://o2"}
+    old = ox.Store.read_only(str(one.store))
+    assert len(list(old.quads_for_pattern(None, None, None, None))) == 2  # the base is untouched

@@ -108,7 +108,11 @@ def test_config_file_and_environment(
 ) -> None:
     base, process = configured_server
     assert requests.get(f"{base}/health", timeout=10).json()["status"] == "ok"
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    children: list[str] = []
+    deadline = time.monotonic() + 30  # the workers boot one after another
+    while len(children) < 3 and time.monotonic() < deadline:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        time.sleep(0.2)
     assert len(children) == 3  # KG_SERVE_WORKERS=3 over workers = 1 in the file
 
 

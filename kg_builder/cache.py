@@ -1,0 +1,202 @@
+"""Build cache: what was made from each document, so that an unchanged document is not redone.
+
+An entry lives under ``<out-dir>/cache/docs/`` and is named by its **key**, the SHA-256 of
+
+- the source's bytes (its SHA-256) and the path it was given as (the graph records the path),
+- the **fingerprint** of everything else that shapes every document's graph: the code
+  (``kg_builder/**/*.py``), the ontology, the shapes, the reference data files and the base IRI,
+- the **context**: what the gazetteer is built from besides the curated files — the distinct
+  site menus of all the pages (a page's menu feeds the reference data, not its own graph),
+- the document's revision history (the hashes of its earlier versions, see ``Manifest``).
+
+Change any of these and the key changes, so a stale entry is never read; it is simply not
+found. An entry holds the document's graph (N-Triples), its report entry, its SHACL results,
+its menu and the subjects it describes (for the cross-document validation pass). Each file is
+written to a temporary name and renamed, so a killed build leaves whole entries or none.
+
+The **manifest** (``manifest.json`` in each release) lists the documents of that release with
+their key, content hash and history; the next build compares the sources with it to decide
+what is unchanged, what changed (a revision) and what is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kg_builder import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+CACHE = "cache"
+DOCS = "docs"
+MANIFEST = "manifest.json"
+FORMAT = 1  # bump when the entry layout changes
+
+
+def _hash_files(digest: hashlib._Hash, files: Iterable[Path], root: Path | None = None) -> None:
+    for path in sorted(files):
+        name = str(path.relative_to(root)) if root is not None else path.name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+        digest.update(b"\0")
+
+
+def code_fingerprint() -> str:
+    """The SHA-256 of the builder's own source code: a new version invalidates the cache."""
+    digest = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    _hash_files(digest, PACKAGE.rglob("*.py"), PACKAGE)
+    return digest.hexdigest()
+
+
+def fingerprint(
+    *, base_iri: str, ontology: Path, shapes: Path, reference_dir: Path, reasoner: str
+) -> str:
+    """Everything besides a document's own bytes that its graph, its validation or the
+    inferences depend on."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(f"\0{base_iri}\0{reasoner}\0".encode())
+    _hash_files(digest, [ontology])
+    _hash_files(digest, shapes.glob("*.ttl") if shapes.is_dir() else [])
+    if reference_dir.is_dir():
+        _hash_files(digest, (p for p in reference_dir.rglob("*") if p.is_file()), reference_dir)
+    return digest.hexdigest()
+
+
+def context_hash(menus: Iterable[dict[str, list[str]] | None]) -> str:
+    """The hash of the distinct menus of the corpus: the part of the reference data (and so
+    of the gazetteer) that comes from the pages themselves."""
+    distinct = sorted({json.dumps(m, sort_keys=True) for m in menus if m is not None})
+    return hashlib.sha256("\n".join(distinct).encode()).hexdigest()
+
+
+def entry_key(
+    sha256: str, source: str, fingerprint_: str, context: str, history: Iterable[str]
+) -> str:
+    parts = [sha256, source, fingerprint_, context, *history]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass
+class Entry:
+    """What one document became; ``graph`` is N-Triples bytes (UTF-8)."""
+
+    key: str
+    doc_id: str
+    sha256: str
+    source: str
+    menu: dict[str, list[str]] | None
+    report: dict[str, object]
+    results: list[dict[str, str]]  # per-document SHACL results (validate.Result fields)
+    subjects: list[str]  # IRIs the graph describes, for the cross-document validation
+    graph: bytes = b""
+
+
+class DocCache:
+    """Entries under ``<out-dir>/cache/docs/<key[:2]>/<key>.{json,nt}``."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.root = out_dir / CACHE / DOCS
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        folder = self.root / key[:2]
+        return folder / f"{key}.json", folder / f"{key}.nt"
+
+    def get(self, key: str, *, graph: bool = True) -> Entry | None:
+        """The entry named ``key``; with ``graph=False`` without reading its graph."""
+        meta_path, graph_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = graph_path.read_bytes() if graph else b""
+        except (OSError, ValueError):
+            return None
+        if meta.get("key") != key:
+            return None
+        return Entry(**{**meta, "graph": data})
+
+    def put(self, entry: Entry) -> None:
+        meta_path, graph_path = self._paths(entry.key)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {k: v for k, v in asdict(entry).items() if k != "graph"}
+        _write_bytes(graph_path, entry.graph)  # the graph first: a meta file implies its graph
+        _write_bytes(meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+    def retain(self, keys: set[str]) -> int:
+        """Remove the entries not in ``keys`` (of documents no release refers to)."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for path in self.root.glob("*/*.json"):
+            if path.stem not in keys:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".nt").unlink(missing_ok=True)
+                removed += 1
+        for path in self.root.glob("*/.*.tmp"):
+            path.unlink(missing_ok=True)
+        return removed
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+@dataclass
+class ManifestDoc:
+    doc_id: str
+    sha256: str
+    source: str
+    key: str
+    history: list[str] = field(default_factory=list)  # earlier versions' hashes, newest first
+
+
+@dataclass
+class Manifest:
+    """The documents of a release, the fingerprint and context they were built with."""
+
+    fingerprint: str
+    context: str
+    reference: str  # SHA-256 of the reference graph's sorted N-Triples
+    inferred_key: str
+    documents: dict[str, ManifestDoc] = field(default_factory=dict)  # by doc id
+    # sources that failed (with --keep-going), by path: sha256, doc_id, status, errors
+    failed: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            docs = {k: ManifestDoc(**v) for k, v in data.pop("documents").items()}
+            return cls(**data, documents=docs)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+
+def inferred_key(fingerprint_: str, keys: Iterable[str]) -> str:
+    """The key of the whole-graph closure: the fingerprint and every document's key."""
+    return hashlib.sha256("\0".join([fingerprint_, *sorted(keys)]).encode()).hexdigest()
+
+
+__all__ = [
+    "DocCache",
+    "Entry",
+    "Manifest",
+    "ManifestDoc",
+    "code_fingerprint",
+    "context_hash",
+    "entry_key",
+    "fingerprint",
+    "inferred_key",
+]

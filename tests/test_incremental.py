@@ -1,0 +1,245 @@
+"""Incremental, parallel and partial builds: what is redone, what is kept, what is reported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from kg_builder import cache, pipeline, workers
+from kg_builder.config import BuildConfig
+from kg_builder.errors import SourceError, ValidationFailed
+from kg_builder.iris import Iris
+from kg_builder.layout import current_release
+from kg_builder.namespaces import PROV
+from kg_builder.pipeline import run
+from tests.conftest import FIXTURES, SEED_DIR, project_config
+
+DEVSET = FIXTURES / "devset"
+PAGES = ("dev01_minsk_group_vienna_2019-03-29.txt", "dev02_gid_geneva_2017-12-13.txt")
+IRIS = Iris("https://w3id.org/osce-kg/")
+
+
+@pytest.fixture(autouse=True)
+def pinned_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other work on the code base must not invalidate the cache in the middle of a test."""
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "pinned")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in SEED_DIR.glob("*.txt"):
+        shutil.copy(page, folder)
+    for name in PAGES:
+        shutil.copy(DEVSET / name, folder)
+    return folder
+
+
+def config(tmp_path: Path, corpus: Path, **changes: object) -> BuildConfig:
+    return replace(project_config(tmp_path / "out", corpus), **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The documents parsed and extracted in this process."""
+    calls: dict[str, list[str]] = {"parse": [], "extract": []}
+    real_parse, real_extract = pipeline.parse, workers.extract
+
+    def parse(path: Path):  # type: ignore[no-untyped-def]
+        calls["parse"].append(path.name)
+        return real_parse(path)
+
+    def extract(doc, *args):  # type: ignore[no-untyped-def]
+        calls["extract"].append(doc.doc_id)
+        return real_extract(doc, *args)
+
+    monkeypatch.setattr(pipeline, "parse", parse)
+    monkeypatch.setattr(workers, "extract", extract)
+    return calls
+
+
+def graph_nt(release_store: Path, name: URIRef) -> set[str]:
+    store = ox.Store.read_only(str(release_store))
+    try:
+        quads = store.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
+        return {f"{q.subject} {q.predicate} {q.object}" for q in quads}
+    finally:
+        del store
+
+
+def test_unchanged_corpus_does_no_work(
+    tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
+) -> None:
+    first = run(config(tmp_path, corpus))
+    assert len(counted["extract"]) == 3
+    counted["parse"].clear()
+    counted["extract"].clear()
+    second = run(config(tmp_path, corpus))
+    assert second.report.status == "unchanged"
+    assert second.release.root == first.release.root
+    assert counted == {"parse": [], "extract": []}
+    assert {d.status for d in second.report.documents} == {"cached"}
+
+
+def test_changed_document_is_the_only_one_rebuilt(
+    tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
+) -> None:
+    first = run(config(tmp_path, corpus))
+    edited = corpus / PAGES[0]
+    old_sha = json.loads((first.release.root / "manifest.json").read_text())["documents"][
+        "dev01_minsk_group_vienna_2019-03-29"
+    ]["sha256"]
+    kept_graph = IRIS.document_graph("dev02_gid_geneva_2017-12-13")
+    before = graph_nt(first.release.store, kept_graph)
+    counted["parse"].clear()
+    counted["extract"].clear()
+    edited.write_text(edited.read_text() + "\nThe Co-Chairs will meet again in Vienna.\n")
+    second = run(config(tmp_path, corpus))
+    assert counted["parse"] == [PAGES[0]]
+    assert counted["extract"] == ["dev01_minsk_group_vienna_2019-03-29"]
+    statuses = {d.doc_id: d.status for d in second.report.documents}
+    assert statuses["dev01_minsk_group_vienna_2019-03-29"] == "built"
+    assert statuses["dev02_gid_geneva_2017-12-13"] == "cached"
+    assert graph_nt(second.release.store, kept_graph) == before
+    # The edited page keeps its history.
+    doc_id = "dev01_minsk_group_vienna_2019-03-29"
+    revisions = graph_nt(second.release.store, IRIS.document_graph(doc_id))
+    older = IRIS.source_version(doc_id, old_sha)
+    assert f"<{IRIS.source(doc_id)}> <{PROV.wasRevisionOf}> <{older}>" in revisions
+
+
+def test_revisions_chain_back_to_the_first_version(tmp_path: Path, corpus: Path) -> None:
+    page = corpus / PAGES[1]
+    doc_id = "dev02_gid_geneva_2017-12-13"
+    hashes = []
+    for n in range(3):
+        if n:
+            page.write_text(page.read_text() + f"\nEdit number {n}.\n")
+        result = run(config(tmp_path, corpus))
+        manifest = json.loads((result.release.root / "manifest.json").read_text())
+        hashes.append(manifest["documents"][doc_id]["sha256"])
+    assert manifest["documents"][doc_id]["history"] == [hashes[1], hashes[0]]
+    graph = graph_nt(result.release.store, IRIS.document_graph(doc_id))
+    first, second = (IRIS.source_version(doc_id, h) for h in hashes[:2])
+    assert f"<{IRIS.source(doc_id)}> <{PROV.wasRevisionOf}> <{second}>" in graph
+    assert f"<{second}> <{PROV.wasRevisionOf}> <{first}>" in graph
+
+
+def test_gone_document_is_kept_unless_pruned(tmp_path: Path, corpus: Path) -> None:
+    run(config(tmp_path, corpus))
+    (corpus / PAGES[0]).unlink()
+    gone = IRIS.document_graph("dev01_minsk_group_vienna_2019-03-29")
+    kept = run(config(tmp_path, corpus))
+    assert kept.report.status == "unchanged"
+    assert graph_nt(kept.release.store, gone)
+    pruned = run(config(tmp_path, corpus, prune=True))
+    assert not graph_nt(pruned.release.store, gone)
+    assert "pruned" in {d.status for d in pruned.report.documents}
+    nquads = pruned.release.nquads_dump.read_text()
+    assert str(gone) not in nquads
+
+
+def test_new_settings_rebuild_every_document(
+    tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
+) -> None:
+    run(config(tmp_path, corpus))
+    counted["extract"].clear()
+    other = run(config(tmp_path, corpus, base_iri="https://example.org/kg/"))
+    assert len(counted["extract"]) == 3
+    store = ox.Store.read_only(str(other.release.store))
+    names = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+    assert all(n.startswith("https://example.org/kg/") for n in names), names
+
+
+def test_bad_source_stops_the_build_without_keep_going(tmp_path: Path, corpus: Path) -> None:
+    run(config(tmp_path, corpus))
+    served = current_release(tmp_path / "out")
+    (corpus / "broken.txt").write_text("")
+    with pytest.raises(SourceError, match="empty"):
+        run(config(tmp_path, corpus))
+    assert current_release(tmp_path / "out") == served
+
+
+def test_keep_going_builds_the_good_sources_and_reports_the_bad(
+    tmp_path: Path, corpus: Path
+) -> None:
+    (corpus / "broken.txt").write_text("")
+    result = run(config(tmp_path, corpus, keep_going=True))
+    failed = {d.source.rsplit("/", 1)[-1]: d for d in result.report.failed}
+    assert list(failed) == ["broken.txt"]
+    assert "empty" in failed["broken.txt"].errors[0]
+    assert result.report.status == "ok"
+    assert len([d for d in result.report.documents if d.status == "built"]) == 3
+    summary = (tmp_path / "out" / "report.txt").read_text()
+    assert "broken.txt: failed" in summary and "seconds per stage" in summary
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"] == {"built": 3, "failed": 1}
+
+
+def test_invalid_document_keeps_its_previous_version_with_keep_going(
+    tmp_path: Path, corpus: Path
+) -> None:
+    run(config(tmp_path, corpus))
+    page = corpus / PAGES[0]
+    bad = (FIXTURES.parent / "cases" / "bad" / "no-title.txt").read_text()
+    page.write_text(bad)
+    with pytest.raises(ValidationFailed, match="title"):
+        run(config(tmp_path, corpus))
+    result = run(config(tmp_path, corpus, keep_going=True))
+    (doc,) = result.report.failed
+    assert doc.status == "invalid" and "previous version" in " ".join(doc.warnings)
+    graph = graph_nt(result.release.store, IRIS.document_graph(doc.doc_id))
+    assert any("Minsk" in line for line in graph)
+
+
+@pytest.mark.slow
+def test_jobs_build_the_same_graphs_as_one_process(tmp_path: Path, corpus: Path) -> None:
+    from tests.conftest import FIXED_TIME
+
+    one = run(config(tmp_path / "one", corpus), now=FIXED_TIME)
+    two = run(config(tmp_path / "two", corpus, jobs=2), now=FIXED_TIME)
+    for doc_id in ("dev01_minsk_group_vienna_2019-03-29", "dev02_gid_geneva_2017-12-13"):
+        name = IRIS.document_graph(doc_id)
+        a, b = (
+            Graph().parse(
+                data="\n".join(f"{t} ." for t in graph_nt(r.release.store, name)), format="nt"
+            )
+            for r in (one, two)
+        )
+        assert len(a) > 100 and isomorphic(a, b)
+
+
+def test_cli_keep_going_exits_1_and_names_each_failure(tmp_path: Path, corpus: Path) -> None:
+    from tests.test_cli import kg_build
+
+    (corpus / "broken.txt").write_text("")
+    (corpus / "zzz-not-utf8.txt").write_bytes(b"\xff\xfe\x00 not text")
+    out = tmp_path / "out"
+    stopped = kg_build("--out-dir", out, "-q", corpus)
+    assert stopped.returncode == 2 and current_release(out) is None
+    done = kg_build("--out-dir", out, "-q", "--keep-going", "--jobs", "2", corpus)
+    assert done.returncode == 1, done.stderr
+    assert "broken.txt" in done.stderr and "zzz-not-utf8.txt" in done.stderr
+    assert current_release(out) is not None
+    again = kg_build("--out-dir", out, "--keep-going", corpus)
+    assert again.returncode == 1 and "unchanged" in again.stdout
+    assert "broken.txt" in again.stderr
+
+
+def test_cli_help_documents_the_failure_policy() -> None:
+    from click.testing import CliRunner
+
+    from kg_builder.cli import main
+
+    text = CliRunner().invoke(main, ["--help"]).output
+    for flag in ("--jobs", "--keep-going", "--prune", "--force"):
+        assert flag in text
+    assert "nothing is published" in " ".join(text.split())
