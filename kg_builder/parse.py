@@ -269,9 +269,13 @@ def _document(
         regions.append(Region("caption", offsets[caption_line], lines[caption_line]))
     body_start = offsets[body_line] if body_line < len(offsets) else len(text)
     body_text = text[body_start:].rstrip()
-    if not body_text.strip():
+    if body_text.strip():
+        regions.append(Region("body", body_start, body_text))
+    elif title is not None and (metadata.date or publishing_date):
+        # what could be read (title, date, metadata) is kept; the page says nothing more
+        warnings.append("the page has no body text: only its title and metadata are kept")
+    else:
         raise ParseError("the page has no body text", subject=str(path))
-    regions.append(Region("body", body_start, body_text))
     dateline = None
     match = DATELINE.match(body_text)
     if match:

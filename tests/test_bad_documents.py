@@ -183,3 +183,25 @@ def test_build_keeps_a_page_in_no_known_layout(tmp_path: Path) -> None:
     (document,) = json.loads((out / "report.json").read_text(encoding="utf-8"))["documents"]
     assert document["status"] == "built" and document["layout"] == "plain"
     assert any("layout not recognised" in w for w in document["warnings"])
+
+
+def test_a_page_without_body_keeps_its_title_and_date(tmp_path: Path, gazetteer: Gazetteer) -> None:
+    path = tmp_path / "empty-body.txt"
+    path.write_text(
+        "News\nOSCE Mission to Serbia opens an office in Novi Pazar\n"
+        "Publishing date: 4 March 2016\n\n",
+        encoding="utf-8",
+    )
+    doc = parse(path)
+    assert doc.title == "OSCE Mission to Serbia opens an office in Novi Pazar"
+    assert doc.date is not None and doc.date.isoformat() == "2016-03-04"
+    assert [r.kind for r in doc.regions] == ["title"]
+    assert any("no body text" in w for w in doc.warnings)
+    consistent(extract(doc, gazetteer, IRIS))
+
+
+def test_a_page_without_body_or_date_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.txt"
+    path.write_text("News\nA title\n\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="no body text"):
+        parse(path)
