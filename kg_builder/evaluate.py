@@ -38,6 +38,7 @@ CATEGORIES = (
     "person_posts",
     "conflicts",
     "meetings",
+    "meetings_typed",
     "agreements",
     "menu_mentions",
 )
@@ -185,8 +186,21 @@ def predicted_record(ex: Extraction, keys: _Keys) -> dict[str, set[str]]:
         "meetings": {
             f"{fold(_meeting_place(ex, gaz, m))} | {m.when or ''}" for m in ex.meetings.values()
         },
+        "meetings_typed": {
+            f"{fold(_meeting_place(ex, gaz, m))} | {m.when or ''} | "
+            f"{meeting_type_key(m.kind, m.planned)}"
+            for m in ex.meetings.values()
+        },
         "agreements": {fold(a.label) for a in ex.agreements.values()},
     }
+
+
+def meeting_type_key(kind: str, planned: bool) -> str:
+    """A meeting type as compared: its head noun ("field visit" and "visit" are one type,
+    "summit" and "meeting" are not), and whether it was announced for later."""
+    words = fold(kind.replace("(planned)", "")).split()
+    planned = planned or "(planned)" in kind
+    return f"{words[-1] if words else ''}{' planned' if planned else ''}"
 
 
 def _meeting_place(ex: Extraction, gaz: Gazetteer, meeting: MeetingRef) -> str | None:
@@ -222,6 +236,11 @@ def gold_record(gold: dict[str, object], keys: _Keys) -> dict[str, set[str]]:
         "conflicts": {keys.conflict(str(c)) for c in items("conflicts")},
         "meetings": {
             f"{fold(str(m['place']) if m.get('place') else None)} | {m.get('date') or ''}"
+            for m in items("meetings")
+        },
+        "meetings_typed": {
+            f"{fold(str(m['place']) if m.get('place') else None)} | {m.get('date') or ''} | "
+            f"{meeting_type_key(str(m.get('type') or ''), False)}"
             for m in items("meetings")
         },
         "agreements": {fold(str(a["name"])) for a in items("agreements_or_documents")},

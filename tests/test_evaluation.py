@@ -132,3 +132,12 @@ def test_kg_evaluate_missing_gold_is_an_input_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "nope.json: no such file" in done.stderr
+
+
+def test_meeting_types_compare_by_head_noun() -> None:
+    from kg_builder.evaluate import meeting_type_key
+
+    assert meeting_type_key("field visit", False) == meeting_type_key("visit", False)
+    assert meeting_type_key("summit", False) != meeting_type_key("meeting", False)
+    assert meeting_type_key("Ministerial Council meeting (planned)", False) == "meeting planned"
+    assert meeting_type_key("meeting", True) == "meeting planned"
