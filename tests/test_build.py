@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,7 +13,7 @@ from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import RDF, RDFS, SH
 
 from kg_builder.iris import Iris
-from kg_builder.pipeline import BuildResult
+from kg_builder.pipeline import BuildResult, run
 from kg_builder.publish import PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,3 +156,20 @@ def test_pages_without_the_site_menu_build_alone(tmp_path: Path) -> None:
     result = run(project_config(tmp_path / "out", page))
     assert result.report.status == "ok"
     assert result.report.documents[0].layout == "title_dateline"
+
+
+@pytest.mark.slow
+def test_devset_and_heldout_pages_build_together(tmp_path: Path) -> None:
+    """Twenty-two pages of all layouts, with the seed, pass SHACL together: entities minted in
+    several pages do not contradict each other, and no annotation names two entities."""
+    from tests.conftest import FIXED_TIME, SEED_DIR, project_config
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    fixtures = Path(__file__).parent / "fixtures"
+    for page in [*fixtures.glob("devset/dev*.txt"), *fixtures.glob("heldout/ho*.txt")]:
+        shutil.copy(page, sources / page.name)
+    config = project_config(tmp_path / "out", sources, SEED_DIR)
+    result = run(config, now=FIXED_TIME)
+    assert [d.status for d in result.report.documents] == ["built"] * 23
+    assert result.report.validation == []

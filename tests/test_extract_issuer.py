@@ -128,8 +128,10 @@ def test_a_structure_for_one_conflict_makes_the_page_concern_it(
     )
     (conflict,) = ex.conflicts
     assert str(conflict).endswith("conflict/ukraine")
-    (evidence,) = [m for m in ex.mentions if m.kind == "conflict"]
+    (evidence,) = [m for m in ex.mentions if m.kind == "structure"]
     assert evidence.exact == "OSCE Special Monitoring Mission to Ukraine"
+    spans = [(m.start, m.end) for m in ex.mentions]
+    assert len(spans) == len(set(spans)), "one annotation per span: it names one entity"
 
 
 def test_a_structure_with_a_wider_mandate_says_nothing_of_a_conflict(

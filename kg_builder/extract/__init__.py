@@ -334,14 +334,12 @@ def _conflicts(out: Extraction, region: Region, gaz: Gazetteer, spans: Spans) ->
 
 def _conflicts_of_structures(out: Extraction, gaz: Gazetteer) -> None:
     """A page that names a structure which exists for one conflict (the Special Monitoring
-    Mission, the Minsk Group) concerns that conflict; the structure's name is the evidence."""
+    Mission, the Minsk Group) concerns that conflict. The structure's mention is the evidence;
+    no second annotation is made on the same words (one annotation names one entity)."""
     for mention in [m for m in out.mentions if m.kind == "structure"]:
         conflict = gaz.mandated_for.get(mention.entity)
-        if conflict is not None and conflict not in out.conflicts:
+        if conflict is not None:
             out.conflicts.add(conflict)
-            out.mentions.append(
-                Mention(conflict, "conflict", mention.start, mention.end, mention.exact)
-            )
 
 
 def _not_states(region: Region, gaz: Gazetteer, spans: Spans) -> None:
