@@ -177,7 +177,7 @@ def predicted_record(ex: Extraction, keys: _Keys) -> dict[str, set[str]]:
             keys.entity(m.entity) for m in ex.mentions if m.kind == "organization"
         },
         "persons": {fold(p.holder_name) for p in posts}
-        | {fold(gaz.label(m.entity)) for m in ex.mentions if m.kind == "person"},
+        | {fold(_person_name(ex, gaz, m.entity)) for m in ex.mentions if m.kind == "person"},
         "person_posts": {
             f"{fold(p.holder_name)} | {fold(f'{p.status} {p.role_label}')} | {keys.entity(p.of)}"
             for p in posts
@@ -201,6 +201,14 @@ def meeting_type_key(kind: str, planned: bool) -> str:
     words = fold(kind.replace("(planned)", "")).split()
     planned = planned or "(planned)" in kind
     return f"{words[-1] if words else ''}{' planned' if planned else ''}"
+
+
+def _person_name(ex: Extraction, gaz: Gazetteer, person: URIRef) -> str:
+    """The reference data's name of a person, else the fullest name the page writes."""
+    if person in gaz.labels:
+        return gaz.labels[person]
+    written = [m.exact for m in ex.mentions if m.entity == person]
+    return max(written, key=len) if written else gaz.label(person)
 
 
 def _meeting_place(ex: Extraction, gaz: Gazetteer, meeting: MeetingRef) -> str | None:

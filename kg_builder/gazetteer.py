@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -373,6 +374,17 @@ class Gazetteer:
         return self.labels.get(iri) or str(iri).rsplit("/", 1)[-1]
 
 
+def _with_unaccented(table: dict[str, URIRef]) -> dict[str, URIRef]:
+    """Names also as pages write them without their accents ("Harlem Desir", "Miroslav
+    Lajcak"): the same person."""
+    extended = dict(table)
+    for name, iri in table.items():
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        if plain != name and len(plain.split()) == len(name.split()):
+            extended.setdefault(plain, iri)
+    return extended
+
+
 def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
     def subclasses(cls: URIRef) -> set[URIRef]:
         return {URIRef(str(c)) for c in ontology.transitive_subjects(RDFS.subClassOf, cls)}
@@ -404,7 +416,7 @@ def build_gazetteer(reference: Graph, ontology: Graph, iris: Iris) -> Gazetteer:
         structures=structure_names,
         roles=names(instances({ORG.Role}), SKOS.prefLabel, SKOS.altLabel),
         organizations=names(organizations, SKOS.prefLabel, SKOS.altLabel),
-        persons=names(instances({SCHEMA.Person}), SKOS.prefLabel, SKOS.altLabel),
+        persons=_with_unaccented(names(instances({SCHEMA.Person}), SKOS.prefLabel, SKOS.altLabel)),
         state_roles=frozenset(
             URIRef(str(r))
             for r in reference.subjects(SKOS.inScheme, iris.relative("scheme/state-roles"))

@@ -18,6 +18,11 @@ def slugify(text: str) -> str:
     return slug or "x"
 
 
+# "sergei", "andrei", "aleksei": the English "-ei" for the Russian "-ей" written "-ey" too;
+# not "-ej", which is also Polish and Slovak ("Andrzej", "Andrej")
+_TRANSLITERATED_EY = re.compile(r"(?<=[a-z]{2}[bcdfghklmnpqrstvwxz])ei(?=-|$)")
+
+
 @dataclass(frozen=True)
 class Iris:
     """Mints the IRIs of every kind of entity under ``base``."""
@@ -86,7 +91,9 @@ class Iris:
         return self._iri("chairpersonship", str(year))
 
     def person(self, name: str) -> URIRef:
-        return self._iri("person", slugify(name))
+        """One IRI for the spellings of one name: accents fold ("Désir" / "Desir") and so do
+        the two English transliterations of the Russian "-ей" ending ("Sergei" / "Sergey")."""
+        return self._iri("person", _TRANSLITERATED_EY.sub("ey", slugify(name)))
 
     def role(self, label: str) -> URIRef:
         return self._iri("role", slugify(label))

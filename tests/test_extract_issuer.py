@@ -144,3 +144,26 @@ def test_a_structure_with_a_wider_mandate_says_nothing_of_a_conflict(
         "The OSCE Mission to Moldova held a workshop on gender equality in Comrat.",
     )
     assert ex.conflicts == set()
+
+
+def test_one_person_across_transliterations_and_accents(
+    tmp_path: Path, gazetteer: Gazetteer
+) -> None:
+    first = extracted(
+        tmp_path,
+        gazetteer,
+        "Ministers meet",
+        "Foreign Minister of the Russian Federation Sergei Lavrov met Harlem Désir.",
+    )
+    second = extracted(
+        tmp_path,
+        gazetteer,
+        "Ministers meet again",
+        "Foreign Minister of the Russian Federation Sergey Lavrov met Harlem Desir.",
+    )
+    assert first.entities("person") == second.entities("person")
+    assert {str(p).rsplit("/", 1)[-1] for p in first.entities("person")} == {
+        "sergey-lavrov",
+        "harlem-desir",
+    }
+    assert IRIS.person("Rei Kawakubo") != IRIS.person("Rey Kawakubo")  # short names untouched
