@@ -122,6 +122,14 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     "the store read-only).",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Threads per gunicorn worker: requests each worker serves at once (its query "
+    "processes run the queries).",
+)
+@click.option(
     "--timeout",
     type=click.IntRange(min=1),
     default=30,
@@ -133,7 +141,9 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     is_flag=True,
     help="Run Flask's development server instead of gunicorn (one process, for debugging).",
 )
-def main(out_dir: Path, host: str, port: int, workers: int, timeout: int, dev: bool) -> None:
+def main(
+    out_dir: Path, host: str, port: int, workers: int, threads: int, timeout: int, dev: bool
+) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
     if current_release(out_dir) is None:
         click.echo(f"kg-serve: {out_dir}: no published graph — run 'kg-build' first", err=True)
@@ -151,6 +161,8 @@ def main(out_dir: Path, host: str, port: int, workers: int, timeout: int, dev: b
             {
                 "bind": f"{host}:{port}",
                 "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
                 "timeout": timeout + 5,  # the app answers 503 first
                 "accesslog": "-",
                 "child_exit": _worker_exited,
