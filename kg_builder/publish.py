@@ -8,6 +8,7 @@ A build that fails or is killed before that leaves the served release untouched;
 
 from __future__ import annotations
 
+import gc
 import gzip
 import os
 import shutil
@@ -180,6 +181,7 @@ class StagedRelease:
                 )
             self.close()
         except OSError as exc:
+            store = None  # our handle too: RocksDB must close before its folder is removed
             self.abandon()
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
         return release
@@ -189,9 +191,16 @@ class StagedRelease:
             del self.store
 
     def abandon(self) -> None:
-        """Remove the half-written release (the served one is untouched)."""
+        """Remove the half-written release (the served one is untouched). RocksDB closes its
+        files when the last handle goes and its background threads stop; until then they
+        may still write, so removal is retried (a leftover is removed by the next build)."""
         self.close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        gc.collect()
+        for attempt in range(5):
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.root.exists():
+                return
+            time.sleep(0.1 * (attempt + 1))
 
 
 Quad = ox.Quad
