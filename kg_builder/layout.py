@@ -11,6 +11,11 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/void.ttl           VoID statistics of the release
       releases/<id>/report.ttl         the build report (also report.json)
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
+      releases/<id>/manifest.json      the documents of the release, their hashes, failures
+      report.json, report.ttl, report.txt   the last build attempt, failed or not
+      cache/docs/                      per-document graphs and results (incremental builds)
+      cache/http.sqlite                fetched pages, revalidated with ETag/Last-Modified
+      sources/<host>/                  fetched pages with their URL and headers (.json)
 
 The symlink is replaced with one atomic ``rename``, so a reader sees the old release or the new
 one, never a half-written one.
