@@ -176,8 +176,7 @@ def predicted_record(ex: Extraction, keys: _Keys) -> dict[str, set[str]]:
         "other_organizations": {
             keys.entity(m.entity) for m in ex.mentions if m.kind == "organization"
         },
-        "persons": {fold(p.holder_name) for p in posts}
-        | {fold(_person_name(ex, gaz, m.entity)) for m in ex.mentions if m.kind == "person"},
+        "persons": {fold(p.holder_name) for p in posts} | _person_names(ex, gaz),
         "person_posts": {
             f"{fold(p.holder_name)} | {fold(f'{p.status} {p.role_label}')} | {keys.entity(p.of)}"
             for p in posts
@@ -203,12 +202,14 @@ def meeting_type_key(kind: str, planned: bool) -> str:
     return f"{words[-1] if words else ''}{' planned' if planned else ''}"
 
 
-def _person_name(ex: Extraction, gaz: Gazetteer, person: URIRef) -> str:
-    """The reference data's name of a person, else the fullest name the page writes."""
-    if person in gaz.labels:
-        return gaz.labels[person]
-    written = [m.exact for m in ex.mentions if m.entity == person]
-    return max(written, key=len) if written else gaz.label(person)
+def _person_names(ex: Extraction, gaz: Gazetteer) -> set[str]:
+    """The persons a page mentions: by the reference data's name, else by the fullest name the
+    page writes (one pass over the mentions)."""
+    written: dict[URIRef, str] = {}
+    for m in ex.mentions:
+        if m.kind == "person" and len(m.exact) > len(written.get(m.entity, "")):
+            written[m.entity] = m.exact
+    return {fold(gaz.labels.get(person) or name) for person, name in written.items()}
 
 
 def _meeting_place(ex: Extraction, gaz: Gazetteer, meeting: MeetingRef) -> str | None:

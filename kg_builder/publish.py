@@ -23,7 +23,21 @@ from rdflib import Graph, URIRef
 
 from kg_builder.errors import PublishError
 from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
-from kg_builder.namespaces import DCTERMS, OA, ORG, OSCE, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kg_builder.namespaces import (
+    DCTERMS,
+    OA,
+    ORG,
+    OSCE,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    SKOSXL,
+    TIME,
+    XSD,
+)
 
 PARTIAL = ".partial"
 PREFIXES = {
@@ -38,6 +52,8 @@ PREFIXES = {
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "xsd": str(XSD),
+    "time": str(TIME),
+    "skosxl": str(SKOSXL),
 }
 
 

@@ -20,8 +20,9 @@ from typing import cast
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from kg_builder.publish import PREFIXES
 from server.errors import HttpError
-from server.resources import PREFIXES, choose
+from server.resources import choose
 from server.store import PublishedStore
 
 bp = Blueprint("graph_store", __name__)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg_builder.publish import PREFIXES
+
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABELS = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -85,33 +87,24 @@ class Description:
         return self.labels[0].value if self.labels else self.iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-PREFIXES = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
-    "http://www.w3.org/2000/01/rdf-schema#": "rdfs",
-    "http://www.w3.org/2002/07/owl#": "owl",
-    "http://www.w3.org/2004/02/skos/core#": "skos",
-    "http://www.w3.org/2008/05/skos-xl#": "skosxl",
-    "http://www.w3.org/ns/org#": "org",
-    "http://www.w3.org/ns/prov#": "prov",
-    "http://www.w3.org/ns/oa#": "oa",
-    "http://www.w3.org/2006/time#": "time",
-    "http://purl.org/dc/terms/": "dcterms",
-    "https://schema.org/": "schema",
-    "http://www.w3.org/2001/XMLSchema#": "xsd",
-    "https://w3id.org/osce-kg/ontology#": "osce",
-}
+# namespace -> prefix, from the prefixes the dumps are written with
+NAMESPACES = {namespace: prefix for prefix, namespace in PREFIXES.items()}
 
 
 def curie(iri: str) -> str:
     """``skos:prefLabel`` for a well-known namespace, else the IRI."""
-    for namespace, prefix in PREFIXES.items():
+    for namespace, prefix in NAMESPACES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"
     return iri
 
 
 def exists(store: ox.Store, iri: str) -> bool:
-    node = ox.NamedNode(iri)
+    """Whether the graph names ``iri``; False for a string that is no IRI ("/a b")."""
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return False
     for _ in store.quads_for_pattern(node, None, None, None):
         return True
     for _ in store.quads_for_pattern(None, None, node, None):

@@ -147,9 +147,11 @@ def health() -> tuple[Response, int]:
     release = published.release()
     body: dict[str, object] = {"status": "unavailable"}
     if release is not None:
+        facts = current_app.extensions.setdefault("osce_kg_release_facts", {})
+        if release.root not in facts:  # read once per release, not on every probe
+            facts[release.root] = (_built(release.report_json), _triples(release.void))
         body["release"] = release.root.name
-        body["built"] = _built(release.report_json)
-        body["triples"] = _triples(release.void)
+        body["built"], body["triples"] = facts[release.root]
     try:
         store = published.get()
         store.query("ASK { }")

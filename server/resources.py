@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
 from kg_builder.layout import Release
+from kg_builder.publish import PREFIXES
 from server import linked_data
 from server.errors import HttpError
 from server.protocol import parse_accept, quality
@@ -34,20 +35,6 @@ ENTITY_FORMATS: dict[str, tuple[str, ox.RdfFormat | None]] = {
     "rdf": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
 }
 DEFAULT_BASE = "https://w3id.org/osce-kg/"
-PREFIXES = {
-    "osce": "https://w3id.org/osce-kg/ontology#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-    "oa": "http://www.w3.org/ns/oa#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "time": "http://www.w3.org/2006/time#",
-}
 
 
 def choose(offers: dict[str, str], accept: str | None) -> str | None:

@@ -14,8 +14,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request, url_for
 
 from kg_builder.layout import Release
+from kg_builder.publish import PREFIXES
 from server.errors import HttpError
-from server.resources import PREFIXES, choose
+from server.resources import choose
 from server.store import NoRelease, PublishedStore
 
 bp = Blueprint("void", __name__)

@@ -408,6 +408,8 @@ def test_kg_build_builds_a_folder_with_html_pages_and_reports_them(tmp_path: Pat
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     docs = {Path(d["source"]).name: d for d in report["documents"]}
     assert set(docs) == {"000_seed.txt", "full_dev01.html", "newsroom_dev03.html"}
-    assert docs["full_dev01.html"]["layout"] == "full" and docs["full_dev01.html"]["status"] == "built"
+    assert (
+        docs["full_dev01.html"]["layout"] == "full" and docs["full_dev01.html"]["status"] == "built"
+    )
     assert docs["newsroom_dev03.html"]["layout"] == "newsroom"
     assert docs["full_dev01.html"]["mentions"].get("state", 0) >= 4
