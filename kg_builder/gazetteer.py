@@ -180,7 +180,6 @@ class Gazetteer:
         self.state_name_re = alternation(self.states)
         self.state_adjective_re = alternation(self.adjectives)
         self.structure_re = bounded(trie(self.structures))
-        self.role_re = alternation(self.roles)
         self.conflict_re = bounded(trie(self.conflicts))
         self.organization_re = bounded(alternation(self.organizations))
         self.person_re = bounded(trie(self.persons))
@@ -258,7 +257,6 @@ class Gazetteer:
         acronyms = trie(
             k for k in self.structures if re.fullmatch(r"[A-Z][A-Za-z]{1,5}", k) and k != "OSCE"
         )
-        self.structure_acronyms = acronyms
         prefix = (
             rf"(?:(?P<osce>OSCE )|(?P<struct>{acronyms}) (?=[A-Z])|(?P<org>EU|UN|{organizations}) "
             rf"|(?:the )?(?P<poss>{states})['’]s |(?P<adj>{adjectives}) )?"

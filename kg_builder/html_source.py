@@ -76,7 +76,6 @@ BLOCKS = frozenset(
         "th", "thead", "tr", "ul", "body", "html", "nav", "aside", "footer", "caption",
     }
 )  # fmt: skip
-CELLS = frozenset({"td", "th"})
 # Block-level tags that end a run of metadata values written as labelled divs.
 BODY_BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "figure", "article"})
 INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")

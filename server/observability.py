@@ -112,10 +112,6 @@ def note_query(query: str, result_count: int | None = None) -> None:
         g.osce_kg_result_count = result_count
 
 
-def note_error(kind: str) -> None:
-    g.osce_kg_error_kind = kind
-
-
 def init_app(app: Flask) -> None:
     _metrics()
     app.before_request(_start)

@@ -8,6 +8,7 @@ resources — and the build's provenance from the release report.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import cast
 
 import pyoxigraph as ox
@@ -34,6 +35,20 @@ FORMATS = {
 
 def void_triples(release: Release, root: str) -> list[ox.Triple]:
     """The release's VoID, with the endpoint and dumps at ``root`` (``http://host/``)."""
+    triples, main, dumps = _release_void(release)
+    if main is None:
+        return list(triples)
+    here = [ox.Triple(main, _v("sparqlEndpoint"), ox.NamedNode(root + "sparql"))]
+    here += [ox.Triple(main, _v("dataDump"), ox.NamedNode(f"{root}dumps/{name}")) for name in dumps]
+    return [*triples, *here]
+
+
+@lru_cache(maxsize=8)
+def _release_void(
+    release: Release,
+) -> tuple[tuple[ox.Triple, ...], ox.NamedNode | ox.BlankNode | None, tuple[str, ...]]:
+    """What a release says of itself, read once per release (releases never change): its VoID
+    statistics with the build's provenance, its main dataset, and its dump files."""
     if not release.void.is_file():
         raise NoRelease("This release has no VoID description; rebuild it with kg-build.")
     triples = [q.triple for q in ox.parse(path=str(release.void), format=ox.RdfFormat.TURTLE)]
@@ -41,19 +56,15 @@ def void_triples(release: Release, root: str) -> list[ox.Triple]:
     generated_by = {t.object for t in triples if t.predicate.value == PROV + "wasGeneratedBy"}
     subsets = {t.object for t in triples if t.predicate == _v("subset")}
     main = next((d for d in datasets if d not in subsets), None)
-    if main is None:
-        return triples
-    triples.append(ox.Triple(main, _v("sparqlEndpoint"), ox.NamedNode(root + "sparql")))
-    triples.append(ox.Triple(main, _v("rootResource"), ox.NamedNode(root + "dumps/")))
-    if release.dumps.is_dir():
-        for dump in sorted(release.dumps.iterdir()):
-            if dump.is_file() and not dump.name.startswith("."):
-                url = ox.NamedNode(root + "dumps/" + dump.name)
-                triples.append(ox.Triple(main, _v("dataDump"), url))
     if release.report_ttl.is_file():  # the build activity, as the report describes it
         report = ox.parse(path=str(release.report_ttl), format=ox.RdfFormat.TURTLE)
         triples += [q.triple for q in report if q.subject in generated_by]
-    return triples
+    dumps: tuple[str, ...] = ()
+    if release.dumps.is_dir():
+        dumps = tuple(
+            sorted(p.name for p in release.dumps.iterdir() if p.is_file() and p.name[0] != ".")
+        )
+    return tuple(triples), main, dumps
 
 
 def _v(name: str) -> ox.NamedNode:

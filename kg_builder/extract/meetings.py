@@ -202,7 +202,6 @@ class _Found:
     group: str
     start: int  # absolute span of the whole statement (trigger, place, date)
     end: int
-    trigger: tuple[int, int]
     place: URIRef | None
     place_name: str | None
     when: When | None
@@ -452,7 +451,6 @@ def _one(
             group=group,
             start=base + min(ends),
             end=base + max(ends),
-            trigger=(base + trig.start(), base + trig.end()),
             place=target,
             place_name=name,
             when=when,
@@ -547,7 +545,6 @@ def _anaphora(
             group="session",
             start=base + trig.start(),
             end=base + trig.end() + opened.end(),
-            trigger=(base + trig.start(), base + trig.end()),
             place=referent.place,
             place_name=referent.place_name,
             when=when,
