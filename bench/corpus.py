@@ -370,6 +370,17 @@ def in_term(start: str, end: str, day: date) -> bool:
     return start <= iso and (not end or iso[: len(end)] <= end)
 
 
+def decision_number(year: int, k: int) -> int:
+    """The ``k``-th (0-24) Permanent Council decision of ``year`` (25 a year from No. 900)."""
+    return 900 + (year - 2005) * 25 + k
+
+
+def decision_date(number: int) -> date:
+    """The first of the month in which decision ``number`` was adopted."""
+    year, k = divmod(number - 900, 25)
+    return date(2005 + year, 1 + k * 12 // 25, 1)
+
+
 def spell(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
@@ -624,8 +635,14 @@ class Body:
 
     def _agreements(self) -> str:
         rng, day = self.rng, self.day
-        number = 900 + (day.year - 2005) * 25 + rng.randint(0, 24)
-        adopted = date(day.year - rng.randint(0, 3), rng.randint(1, 12), 1)
+        # A decision's number fixes its month, as on the real site: every page that cites
+        # No. N gives it the same date (a decision has one date across the corpus).
+        year = day.year - rng.randint(0, 3)
+        number = decision_number(year, rng.randint(0, 24))
+        adopted = decision_date(number)
+        if adopted > day:
+            number = decision_number(year - 1, number % 25)
+            adopted = decision_date(number)
         sentences = [
             f"Participants recalled Permanent Council Decision No. {number} of "
             f"{MONTHS[adopted.month - 1]} {adopted.year} and the commitments of the Helsinki "

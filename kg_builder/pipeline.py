@@ -54,6 +54,7 @@ from typing import TypeVar, cast
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
 from rdflib.exceptions import ParserError
+from rdflib.term import Node
 
 from kg_builder import __version__
 from kg_builder.cache import (
@@ -80,10 +81,10 @@ from kg_builder.errors import (
 from kg_builder.fetch import combined_failure, fetch_sources, source_url_for
 from kg_builder.iris import Iris
 from kg_builder.layout import RELEASES, Release, current_release
-from kg_builder.namespaces import OSCE
+from kg_builder.namespaces import OSCE, OWL
 from kg_builder.parse import Document, NavMenu, parse
 from kg_builder.publish import PARTIAL, StagedRelease, clean_partials, pause_point, promote
-from kg_builder.reason import ENGINE_LABELS, reason
+from kg_builder.reason import ENGINE_LABELS, Relevance, is_schema, reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import SHACL_SPEC, Result, load_shapes, results_report, validate
@@ -561,8 +562,7 @@ def _publish(
             }
         else:
             progress("reason")
-            union = Graph()
-            union.parse(data=staged.union_nt(exclude=[str(iris.inferred_graph())]), format="nt")
+            union = _reasoning_input(staged, ontology, exclude=[str(iris.inferred_graph())])
             inference = reason(union, config.reasoner)
             del union
             staged.replace(iris.inferred_graph(), _canonical_nt(inference.inferred))
@@ -629,6 +629,27 @@ def _publish(
         write_atomic(release.root / REPORT_TXT, report.summary())
         pause_point("written")
         return promote(config.out_dir, release, config.keep_releases)
+
+
+def _reasoning_input(staged: StagedRelease, ontology: Graph, exclude: list[str]) -> Graph:
+    """The asserted triples an OWL 2 RL rule can act on (``kg_builder.reason.Relevance``),
+    read from the store by predicate and class; every triple when ``owl:sameAs`` is used."""
+    relevance = Relevance.of(ontology)
+    asked: tuple[frozenset[URIRef], frozenset[URIRef]] = (frozenset(), frozenset())
+    selected: set[tuple[Node, Node, Node]] = set()
+    while (relevance.predicates, relevance.classes) != asked:  # the data's axioms widen it
+        predicates = relevance.predicates - asked[0]
+        classes = relevance.classes - asked[1]
+        asked = (relevance.predicates, relevance.classes)
+        selected.update(staged.select(map(str, predicates), map(str, classes), exclude))
+        relevance = relevance.widen(t for t in selected if is_schema(t))
+    graph = Graph()
+    if any(p == OWL.sameAs for _s, p, _o in selected):
+        graph.parse(data=staged.union_nt(exclude=exclude), format="nt")
+        return graph
+    for triple in selected:
+        graph.add(triple)
+    return graph
 
 
 def _withdraw(

@@ -14,12 +14,13 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg_builder.errors import PublishError
 from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
@@ -157,6 +158,34 @@ class StagedRelease:
         assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
         return self._serialize(merged, ox.RdfFormat.N_TRIPLES)
 
+    def select(
+        self, predicates: Iterable[str], classes: Iterable[str], exclude: Iterable[str] = ()
+    ) -> Iterator[tuple[Node, Node, Node]]:
+        """The triples (as rdflib terms) of every named graph but ``exclude`` whose predicate
+        is one of ``predicates``, or that type a node with one of ``classes``: read through
+        the store's predicate and object indexes, so the cost follows what is selected, not
+        the size of the store. A triple in several graphs comes once."""
+        skipped = {ox.NamedNode(s) for s in exclude}
+        rdf_type = ox.NamedNode(str(RDF.type))
+        patterns: list[tuple[ox.NamedNode, ox.NamedNode | None]] = [
+            (ox.NamedNode(p), None) for p in predicates if p != str(RDF.type)
+        ]
+        patterns += [(rdf_type, ox.NamedNode(c)) for c in classes]
+        terms: dict[OxTerm, Node] = {}
+        seen: set[tuple[Node, Node, Node]] = set()
+        for p, o in patterns:
+            for quad in self.store.quads_for_pattern(None, p, o, None):
+                if quad.graph_name in skipped or isinstance(quad.graph_name, ox.DefaultGraph):
+                    continue
+                triple = (
+                    _rdflib(quad.subject, terms),
+                    _rdflib(quad.predicate, terms),
+                    _rdflib(quad.object, terms),
+                )
+                if triple not in seen:
+                    seen.add(triple)
+                    yield triple
+
     def nquads(self, quads: list[Quad]) -> bytes:
         return self._serialize(quads, ox.RdfFormat.N_QUADS)
 
@@ -220,6 +249,33 @@ class StagedRelease:
 
 
 Quad = ox.Quad
+
+
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _rdflib(term: OxTerm | ox.Triple, cache: dict[OxTerm, Node]) -> Node:
+    """An Oxigraph term as the rdflib term the N-Triples parser would give; one object per
+    term (``cache``), as a million triples share far fewer terms."""
+    known = cache.get(term) if not isinstance(term, ox.Triple) else None
+    if known is not None:
+        return known
+    node: Node
+    if isinstance(term, ox.NamedNode):
+        node = URIRef(term.value)
+    elif isinstance(term, ox.BlankNode):
+        node = BNode(term.value)
+    elif isinstance(term, ox.Literal):
+        if term.language:
+            node = Literal(term.value, lang=term.language)
+        elif term.datatype.value == str(XSD.string):
+            node = Literal(term.value)
+        else:
+            node = Literal(term.value, datatype=URIRef(term.datatype.value))
+    else:  # RDF-star quoted triples are not in this project's data
+        raise TypeError(f"not an RDF 1.1 term: {term!r}")
+    cache[term] = node
+    return node
 
 
 def stage_release(

@@ -15,6 +15,13 @@ Two engines compute it: ``reasonable`` (Rust, the default: seconds at a million 
   are dropped, and so are triples that carry no information: reflexive ``x owl:sameAs x``
   (rule eq-ref, one per resource) and ``x rdf:type owl:Thing`` (true of every individual;
   ``reasonable`` states it for every resource, owlrl for some).
+- Only the triples a rule can act on need to reach the engine (``Relevance``; the pipeline
+  selects them from the store so): a triple whose predicate the ontology never mentions, or
+  that types a node with a class the ontology never mentions, matches no OWL 2 RL rule but
+  the ones that conclude nothing new (eq-ref and ``owl:Thing``) — unless ``owl:sameAs`` is in
+  play, and then every triple goes in. On the project's data these are the Web Annotation
+  triples of the mentions, most of the graph; ``tests/test_reasoners.py`` shows the closure is
+  the same without them.
 - An inconsistency is an ``InconsistentGraph`` error naming the offending resources. owlrl
   reports its own; ``reasonable`` reports none through its Python API, so the OWL 2 RL rules
   whose conclusion is ``false`` are checked here over its closure (``find_clashes``), and a graph
@@ -38,7 +45,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from kg_builder.errors import ConfigError, InconsistentGraph, ValidationFailed
-from kg_builder.namespaces import OWL, RDF, XSD
+from kg_builder.namespaces import OWL, RDF, RDFS, XSD
 
 Engine = Choice["reasonable", "owlrl"]
 ENGINES: tuple[str, ...] = get_args(Engine)
@@ -63,6 +70,52 @@ class Inference:
     dropped_invalid: int
     dropped_trivial: int
     engine: str = DEFAULT_ENGINE
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """What decides whether an asserted triple can take part in an OWL 2 RL rule."""
+
+    predicates: frozenset[URIRef]  # a triple with one of these predicates goes in
+    classes: frozenset[URIRef]  # and so does an ``rdf:type`` triple with one of these classes
+
+    @classmethod
+    def of(cls, schema: Iterable[Triple]) -> Relevance:
+        """The terms ``schema`` (the ontology, and any schema triples of the data) mentions,
+        plus the RDF, RDFS and OWL vocabularies themselves."""
+        mentioned = {t for triple in schema for t in triple if isinstance(t, URIRef)}
+        vocabulary = {
+            URIRef(ns + name)
+            for ns, names in (
+                (str(RDF), RDF.__annotations__),
+                (str(RDFS), RDFS.__annotations__),
+                (str(OWL), OWL.__annotations__),
+            )
+            for name in names
+        }
+        terms = frozenset(mentioned | vocabulary)
+        return cls(terms, terms)
+
+    def keeps(self, triple: Triple) -> bool:
+        _s, p, o = triple
+        if p == RDF.type:
+            return o in self.classes
+        return p in self.predicates
+
+    def widen(self, schema: Iterable[Triple]) -> Relevance:
+        """With the terms of more schema triples (the data's own axioms) added."""
+        more = Relevance.of(schema)
+        return Relevance(self.predicates | more.predicates, self.classes | more.classes)
+
+
+def is_schema(triple: Triple) -> bool:
+    """An axiom rather than a fact: an RDFS/OWL predicate other than ``rdf:type``, or a typing
+    with an RDFS/OWL class (``p a owl:TransitiveProperty``)."""
+    _s, p, o = triple
+    axiomatic = (str(RDFS), str(OWL))
+    if p == RDF.type:
+        return isinstance(o, URIRef) and str(o).startswith(axiomatic)
+    return str(p).startswith(axiomatic) and p != OWL.sameAs
 
 
 def reason(asserted: Graph, engine: str = DEFAULT_ENGINE) -> Inference:

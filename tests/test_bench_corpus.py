@@ -3,6 +3,7 @@ read by the parser in the layout they were written in."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bench.corpus import LAYOUTS, generate, write_corpus
@@ -46,3 +47,16 @@ def test_twenty_documents_parse_in_their_layouts(tmp_path: Path):
         body = next(r for r in doc.regions if r.kind == "body")
         assert "Permanent Council Decision No." in body.text
     assert layouts == set(LAYOUTS)
+
+
+def test_a_decision_number_has_one_date_across_the_corpus():
+    """Pages that cite the same decision give it the same month (SHACL allows one date)."""
+    cited: dict[str, set[str]] = {}
+    pattern = re.compile(r"Permanent Council Decision No\. (\d+) of (\w+ \d{4})")
+    citations = 0
+    for _, text in generate(400, seed=7):
+        for number, month in pattern.findall(text):
+            cited.setdefault(number, set()).add(month)
+            citations += 1
+    assert citations > len(cited)  # some numbers are cited by several pages
+    assert {n: m for n, m in cited.items() if len(m) > 1} == {}
