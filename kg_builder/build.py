@@ -9,7 +9,7 @@ and the PROV-O provenance of the graph itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rdflib import Graph, Literal, URIRef
 
@@ -225,6 +225,14 @@ def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
         g.add((position, OA.end, Literal(mention.end)))
 
 
+def datetime_literal(moment: datetime) -> Literal:
+    """An ``xsd:dateTime`` in its canonical form (UTC as ``Z``, whole seconds): the form
+    Oxigraph stores, so that the dumps, written from our bytes, match the store."""
+    utc = moment.astimezone(UTC).replace(microsecond=0)
+    lexical = utc.isoformat().replace("+00:00", "Z")
+    return Literal(lexical, datatype=XSD.dateTime, normalize=False)  # rdflib would write +00:00
+
+
 def _provenance(
     g: Graph,
     ex: Extraction,
@@ -237,7 +245,7 @@ def _provenance(
     doc = ex.document
     activity = iris.build(info.build_id)
     software = iris.software(__version__)
-    started = Literal(info.started.isoformat(), datatype=XSD.dateTime)
+    started = datetime_literal(info.started)
     g.add((source, RDF.type, OSCE.SourceDocument))
     label = info.source_label.get(doc.doc_id, str(doc.path))
     # a fetched page names its URL, a file its path

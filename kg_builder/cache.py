@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kg_builder import __version__
+from kg_builder.errors import PublishError
 
 PACKAGE = Path(__file__).resolve().parent
 CACHE = "cache"
@@ -117,6 +118,20 @@ class DocCache:
         if meta.get("key") != key:
             return None
         return Entry(**{**meta, "graph": data})
+
+    def graph(self, entry: Entry) -> bytes:
+        """``entry``'s N-Triples, read from the cache when the entry was got without them."""
+        if entry.graph:
+            return entry.graph
+        path = self._paths(entry.key)[1]
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise PublishError(
+                f"the cached graph of {entry.source} cannot be read: {exc.strerror}",
+                subject=str(path),
+                hint="build again with --force",
+            ) from exc
 
     def put(self, entry: Entry) -> None:
         meta_path, graph_path = self._paths(entry.key)

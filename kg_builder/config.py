@@ -53,6 +53,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch_timeout", "30", "Seconds to wait for a site to connect or send data."),
     Setting("max_pages", "100", "At most this many article pages per --crawl listing."),
     # --- end web sources ---
+    # --- push to an external store (kg_builder.push) ---
+    Setting(
+        "push",
+        "",
+        "After publishing, load the release into the SPARQL 1.1 Graph Store at URL (e.g. "
+        "http://localhost:7878/store): one PUT per named graph that changed since the last push "
+        "there; with --prune, also DELETE the graphs an earlier push sent that are gone.",
+    ),
+    Setting(
+        "push_all",
+        "false",
+        "With --push, send every graph, also those unchanged since the last push to URL (after "
+        "the store was emptied or edited by hand).",
+    ),
+    Setting(
+        "push_token",
+        "",
+        "Bearer token for --push (better from the environment: KG_PUSH_TOKEN).",
+    ),
+    Setting(
+        "push_user",
+        "",
+        "USER:PASSWORD for HTTP Basic authentication with --push (better from the environment: "
+        "KG_PUSH_USER).",
+    ),
+    Setting("push_timeout", "120", "Seconds to wait for the store's answer to one graph."),
+    # --- end push ---
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}

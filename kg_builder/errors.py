@@ -60,3 +60,11 @@ class PublishError(KgError):
     """The store or dumps could not be written."""
 
     exit_code = EXIT_INTERNAL
+
+
+class PushError(KgError):
+    """``--push``: the external store is unreachable or refused a graph (the local release
+    stays published); a configuration error: the URL, the credentials or the store.
+    ``result`` is what the push did before it stopped (a ``push.PushResult``)."""
+
+    result: object = None

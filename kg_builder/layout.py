@@ -13,6 +13,7 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
       releases/<id>/manifest.json      the documents of the release, their hashes, failures
       report.json, report.ttl, report.txt   the last build attempt, failed or not
+      pushed.json                      per --push URL, the digest of each graph it holds
       cache/docs/                      per-document graphs and results (incremental builds)
       cache/http.sqlite                fetched pages, revalidated with ETag/Last-Modified
       sources/<host>/                  fetched pages with their URL and headers (.json)
@@ -38,6 +39,7 @@ DOCS = "docs"
 ONTOLOGY_HTML = "ontology.html"
 ONTOLOGY_TTL = "ontology.ttl"
 VOID = "void.ttl"
+PUSHED = "pushed.json"
 GZIP = ".gz"
 
 

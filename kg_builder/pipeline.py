@@ -42,6 +42,7 @@ import fcntl
 import hashlib
 import multiprocessing as mp
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
@@ -386,7 +387,7 @@ def _run(
             item.history = history
             key = entry_key(item.source.sha, item.source.label, fp, context, history)
             seen.add(key)
-            entry = None if config.force else cache.get(key)
+            entry = None if config.force else cache.get(key, graph=False)
             if entry is not None:
                 accept(entry, new=False)
                 continue
@@ -444,7 +445,7 @@ def _run(
         if gone and config.prune:
             report.documents.append(DocumentReport(doc_id, old.source, "pruned"))
             continue
-        kept = cache.get(old.key)
+        kept = cache.get(old.key, graph=False)
         if kept is None:
             report.warnings.append(f"{old.source}: the previous version is not in the cache")
             continue
@@ -532,15 +533,21 @@ def _publish(
         graphs = {str(iris.ontology_graph()): _canonical_nt(ontology)}
         if reference_changed:
             graphs[str(iris.reference_graph())] = reference_nt
-        graphs.update({str(iris.document_graph(e.doc_id)): e.graph for e in changed})
+        cache = DocCache(config.out_dir)
+        graphs.update({str(iris.document_graph(e.doc_id)): cache.graph(e) for e in changed})
         staged.replace_many(graphs)
     pause_point("staged")
 
     # Constraints that span documents: the entities described by more than one graph.
     with _timed(report, "validate_shared"):
-        subjects = {s for e in changed for s in e.subjects}
+        # Only what another graph also describes can break a constraint across documents.
+        described = Counter(s for e in entries.values() for s in e.subjects)
+        in_reference = {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
+        subjects = {
+            s for e in changed for s in e.subjects if described[s] > 1 or s in in_reference
+        }
         if reference_changed:
-            subjects |= {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
+            subjects |= in_reference
         shared = _validate_shared(
             staged, subjects, iris, ontology, shapes, entries, reference_changed
         )
@@ -583,6 +590,7 @@ def _publish(
     progress("publish")
     with _timed(report, "publish"):
         release = staged.finish(
+            _graphs(staged, iris, ontology, reference_nt, entries, cache),
             lambda store: describe(
                 store,
                 iris.relative("dataset"),
@@ -629,6 +637,23 @@ def _publish(
         write_atomic(release.root / REPORT_TXT, report.summary())
         pause_point("written")
         return promote(config.out_dir, release, config.keep_releases)
+
+
+def _graphs(
+    staged: StagedRelease,
+    iris: Iris,
+    ontology: Graph,
+    reference_nt: bytes,
+    entries: dict[str, Entry],
+    cache: DocCache,
+) -> Iterator[tuple[str, bytes]]:
+    """Every named graph of the release as (name, N-Triples), in the order of the dump: the
+    ontology, the reference data, the documents by id, the inferences."""
+    yield str(iris.ontology_graph()), _canonical_nt(ontology)
+    yield str(iris.reference_graph()), reference_nt
+    for doc_id in sorted(entries):
+        yield str(iris.document_graph(doc_id)), cache.graph(entries[doc_id])
+    yield str(iris.inferred_graph()), staged.graph_nt(iris.inferred_graph())
 
 
 def _reasoning_input(staged: StagedRelease, ontology: Graph, exclude: list[str]) -> Graph:

@@ -189,7 +189,9 @@ class StagedRelease:
     def nquads(self, quads: list[Quad]) -> bytes:
         return self._serialize(quads, ox.RdfFormat.N_QUADS)
 
-    def _serialize(self, items: Iterable[Quad] | ox.QueryTriples, fmt: ox.RdfFormat) -> bytes:
+    def _serialize(
+        self, items: Iterable[Quad] | Iterable[ox.Triple] | ox.QueryTriples, fmt: ox.RdfFormat
+    ) -> bytes:
         try:
             data = ox.serialize(items, format=fmt)
         except OSError as exc:
@@ -207,17 +209,38 @@ class StagedRelease:
         counts["documents"] = sum(per_graph.values())
         return counts
 
-    def finish(self, describe: Callable[[ox.Store], Graph] | None = None) -> Release:
-        """Write the dumps (plain and gzip) and the VoID statistics (``describe``)."""
+    def graph_nt(self, name: URIRef | str) -> bytes:
+        """The named graph ``name`` as N-Triples."""
+        quads = self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
+        return self._serialize((q.triple for q in quads), ox.RdfFormat.N_TRIPLES)
+
+    def finish(
+        self,
+        parts: Iterable[tuple[str, bytes]],
+        describe: Callable[[ox.Store], Graph] | None = None,
+    ) -> Release:
+        """Write the dumps (plain and gzip) and the VoID statistics (``describe``).
+
+        ``parts`` are the store's named graphs as (name, N-Triples), the same bytes that were
+        loaded into it: the N-Quads dump is written from them graph by graph (read from the
+        document cache, that is file copying rather than serialising the store), and the Turtle
+        dump from the N-Quads dump as a stream. The Turtle dump is the merge of the graphs, so
+        a triple several graphs hold is written once per graph: the same RDF graph."""
         release = self.release
         try:
             store = self.store
             store.flush()
             store.optimize()
-            store.dump(str(release.nquads_dump), ox.RdfFormat.N_QUADS)
-            merged = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-            assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
-            ox.serialize(merged, str(release.turtle_dump), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+            with release.nquads_dump.open("wb") as out:
+                for name, data in parts:
+                    out.write(to_nquads(data, name))
+            quads = ox.parse(path=str(release.nquads_dump), format=ox.RdfFormat.N_QUADS)
+            ox.serialize(
+                (q.triple for q in quads),
+                str(release.turtle_dump),
+                ox.RdfFormat.TURTLE,
+                prefixes=PREFIXES,
+            )
             with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL: both at once
                 list(pool.map(_gzip, (release.nquads_dump, release.turtle_dump)))
             if describe is not None:
@@ -287,20 +310,27 @@ def stage_release(
     """Write the store, the dumps (plain and gzip) and the VoID statistics (``describe``) of a
     new release from rdflib graphs, not yet served."""
     staged = StagedRelease(out_dir, build_id)
-    staged.replace_many(
-        {
-            str(name): graph.serialize(format="nt", encoding="utf-8")
-            for name, graph in graphs.items()
-        }
-    )
-    return staged.finish(describe)
+    parts = {
+        str(name): graph.serialize(format="nt", encoding="utf-8") for name, graph in graphs.items()
+    }
+    staged.replace_many(parts)
+    return staged.finish(sorted(parts.items()), describe)
 
 
 def to_nquads(ntriples: bytes, graph: str) -> bytes:
-    """N-Triples (one triple a line, as rdflib and Oxigraph write them) into ``graph``."""
-    suffix = f" <{graph}> .".encode()
+    """N-Triples (one triple a line, as rdflib and Oxigraph write them) into ``graph``.
+
+    A line break cannot occur inside an N-Triples term (it is escaped), so every " .\n" ends
+    a triple: one replacement in C does it when every line ends so; other spacing goes the
+    slow way, line by line."""
+    if not ntriples.endswith(b"\n"):
+        ntriples += b"\n"
+    suffix = f" <{graph}> .\n".encode()
+    quads = ntriples.replace(b" .\n", suffix)
+    if quads.count(b"\n") == ntriples.count(b" .\n") and b"\r" not in ntriples:
+        return quads
     lines = (line.rstrip() for line in ntriples.splitlines())
-    return b"".join(line[:-1].rstrip() + suffix + b"\n" for line in lines if line)
+    return b"".join(line[:-1].rstrip() + suffix for line in lines if line)
 
 
 def _gzip(path: Path) -> None:

@@ -20,13 +20,11 @@ from kg_builder.namespaces import DCTERMS, PROV, RDF, VOID, XSD
 
 _DISTINCT_TRIPLES = "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 QUERIES = {
-    "triples": f"SELECT (COUNT(*) AS ?n) WHERE {{ {_DISTINCT_TRIPLES} }}",
     "entities": (
         "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER isIRI(?s) }"
     ),
     "distinctSubjects": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
     "distinctObjects": "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-    "properties": "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
     "classes": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { GRAPH ?g { ?s a ?c } }",
 }
 CLASS_PARTITIONS = (
@@ -58,18 +56,24 @@ def describe(
     g.add((dataset, VOID.uriSpace, Literal(uri_space)))
     g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
     g.add((dataset, PROV.wasGeneratedBy, build))
+    # the property partitions give the distinct triples and properties too: one scan less
+    properties = [
+        (row["p"].value, int(row["n"].value)) for row in _rows(store, PROPERTY_PARTITIONS)
+    ]
+    g.add((dataset, VOID.triples, Literal(sum(n for _p, n in properties))))
     for name, query in QUERIES.items():
         g.add((dataset, VOID[name], _count(store, query)))
+    g.add((dataset, VOID.properties, Literal(len(properties))))
     for row in _rows(store, CLASS_PARTITIONS):
         part = BNode()
         g.add((dataset, VOID.classPartition, part))
         g.add((part, VOID["class"], URIRef(row["c"].value)))
         g.add((part, VOID.entities, Literal(int(row["n"].value))))
-    for row in _rows(store, PROPERTY_PARTITIONS):
+    for prop, n in properties:
         part = BNode()
         g.add((dataset, VOID.propertyPartition, part))
-        g.add((part, VOID.property, URIRef(row["p"].value)))
-        g.add((part, VOID.triples, Literal(int(row["n"].value))))
+        g.add((part, VOID.property, URIRef(prop)))
+        g.add((part, VOID.triples, Literal(n)))
     for row in _rows(store, GRAPHS):
         graph = URIRef(row["g"].value)
         g.add((dataset, VOID.subset, graph))

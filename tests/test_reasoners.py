@@ -405,9 +405,9 @@ def _ground(triples: Iterable[Triple]) -> set[Triple]:
 
 def _release_of(tmp_path: Path, data: Graph) -> Release:
     staged = StagedRelease(tmp_path / "base", "data")
-    staged.replace(EX.data, data.serialize(format="nt", encoding="utf-8"))
-    release = staged.finish()
-    return release
+    nt = data.serialize(format="nt", encoding="utf-8")
+    staged.replace(EX.data, nt)
+    return staged.finish([(str(EX.data), nt)])
 
 
 def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_path: Path):
