@@ -799,8 +799,11 @@ def _run_tasks(
         return
     if config.jobs <= 1 or len(tasks) < 2:
         set_context(Context.create(reference, ontology, shapes, iris, build_id, started))
-        for task in _bar(tasks, "build", bars):
-            yield process(task)
+        try:
+            for task in _bar(tasks, "build", bars):
+                yield process(task)
+        finally:
+            set_context(None)
         return
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(

@@ -64,12 +64,20 @@ def validate(
     ontology: Graph,
     shapes: Graph,
     labels: dict[URIRef, str] | None = None,
+    *,
+    scratch: URIRef | None = None,
 ) -> ValidationOutcome:
-    """Validate the union of ``graphs``; ``labels`` name each graph in messages (a file path)."""
+    """Validate the union of ``graphs``; ``labels`` name each graph in messages (a file path).
+
+    ``scratch`` names one of ``graphs`` (the largest) that the caller no longer needs: the
+    others are added to it and it is validated in place, which saves copying it (a quarter
+    of the time for a document)."""
     labels = labels or {}
-    data = Graph()
-    for graph in graphs.values():
-        data += graph
+    subjects = {name: set(g.subjects()) for name, g in graphs.items()}
+    data = graphs[scratch] if scratch is not None else Graph()
+    for name, graph in graphs.items():
+        if name != scratch:
+            data += graph
     # What pySHACL does with ont_graph (mix the ontology into a copy of the data graph),
     # done here on the union already made, and validated in place: one copy less.
     data += ontology
@@ -86,8 +94,8 @@ def validate(
         focus = report.value(node, SH.focusNode)
         owners = [
             f"{labels[name]} (graph {name})" if name in labels else str(name)
-            for name, g in graphs.items()
-            if (focus, None, None) in g
+            for name in graphs
+            if focus in subjects[name]
         ]
         results.append(
             Result(
