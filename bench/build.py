@@ -6,15 +6,18 @@ build report, triples, peak memory and documents per second end to end.
 Peak memory is the maximum resident set size of the build process and its children
 (``resource.getrusage(RUSAGE_CHILDREN)``, measured in a fresh child per build so that earlier
 runs do not count), and its CPU time (user + system: on a shared machine the steadier figure).
-With ``--jobs`` (runs ``--jobs 1`` and ``--jobs 2``) when ``kg-build
---help`` offers the option, "not available" otherwise. ``--reasoners`` also builds with each
-named OWL 2 RL engine when ``kg-build`` has ``--reasoner``.
+The main build runs with ``--jobs`` set to the number of cores; then the same corpus again
+(nothing changed), after one edited document, and after the edit is put back (each into the
+same output folder: incremental); then, unless ``--no-jobs-1``, from nothing with ``--jobs 1``.
+``--reasoners`` also builds with each named OWL 2 RL engine when ``kg-build`` has
+``--reasoner``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -58,12 +61,16 @@ def measure(args: list[str], log: Path) -> dict[str, float]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def build_once(corpus: Path, out_dir: Path, extra: list[str]) -> dict[str, Any]:
-    """One build from nothing (``out_dir`` removed first)."""
-    shutil.rmtree(out_dir, ignore_errors=True)
+def build_once(
+    corpus: Path, out_dir: Path, extra: list[str], *, fresh: bool = True, label: str = "fresh"
+) -> dict[str, Any]:
+    """One build: from nothing (``out_dir`` removed first) or, not ``fresh``, into what the
+    last build left there."""
+    if fresh:
+        shutil.rmtree(out_dir, ignore_errors=True)
     documents = sum(1 for p in corpus.iterdir() if p.suffix in (".txt", ".html"))
     command = [str(KG_BUILD), "-q", "--out-dir", str(out_dir), *extra, str(corpus)]
-    log = out_dir.parent / f"{out_dir.name}.log"
+    log = out_dir.parent / f"{out_dir.name}-{label.split()[0]}.log"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     measured = measure(command, log)
     report_path = out_dir / "report.json"
@@ -73,6 +80,7 @@ def build_once(corpus: Path, out_dir: Path, extra: list[str]) -> dict[str, Any]:
     for doc in report.get("documents", []):
         statuses[doc.get("status", "?")] = statuses.get(doc.get("status", "?"), 0) + 1
     return {
+        "label": label,
         "command": " ".join(["kg-build", "-q", "--out-dir", str(out_dir), *extra, str(corpus)]),
         "exit_code": measured["rc"],
         "status": report.get("status"),
@@ -93,7 +101,33 @@ def build_once(corpus: Path, out_dir: Path, extra: list[str]) -> dict[str, Any]:
     }
 
 
-def run(corpus: Path, out_dir: Path, *, reasoners: tuple[str, ...] = ()) -> dict[str, Any]:
+EDIT = " The participants agreed to meet again before the end of the year."
+
+
+def edit_one(corpus: Path) -> tuple[Path, str]:
+    """Append a sentence to the last body paragraph of the corpus's middle document; returns
+    the file and its original text (to put back)."""
+    files = sorted(p for p in corpus.iterdir() if p.suffix in (".txt", ".html"))
+    path = files[len(files) // 2]
+    original = path.read_text(encoding="utf-8")
+    lines = original.split("\n")
+    at = max(i for i, line in enumerate(lines) if len(line) > 80)
+    lines[at] += EDIT
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path, original
+
+
+def rebuild(out_dir: Path, corpus: Path, extra: list[str], label: str) -> dict[str, Any]:
+    """One more build into an existing ``out_dir`` (incremental)."""
+    return build_once(corpus, out_dir, extra, fresh=False, label=label)
+
+
+def run(
+    corpus: Path, out_dir: Path, *, reasoners: tuple[str, ...] = (), compare_jobs: bool = True
+) -> dict[str, Any]:
+    """From nothing with ``--jobs`` = the cores; again unchanged; after one edited document
+    (and after putting it back); with ``compare_jobs`` also from nothing with ``--jobs 1``;
+    with each of ``reasoners``."""
     help_text = kg_build_help()
     result: dict[str, Any] = {"kg_build_options": {}}
     options: dict[str, Any] = {
@@ -102,22 +136,33 @@ def run(corpus: Path, out_dir: Path, *, reasoners: tuple[str, ...] = ()) -> dict
     }
     result["kg_build_options"] = options
     started = time.perf_counter()
-    result["default"] = build_once(corpus, out_dir, [])
-    print(f"bench: build (defaults): {result['default']}", file=sys.stderr)
-    if options["jobs"]:
-        for jobs in (1, 2):
-            key = f"jobs_{jobs}"
-            result[key] = build_once(
-                corpus, out_dir.with_name(f"{out_dir.name}-j{jobs}"), ["--jobs", str(jobs)]
-            )
-            print(f"bench: build --jobs {jobs}: {result[key]}", file=sys.stderr)
-    else:
+    cores = os.cpu_count() or 1
+    parallel = ["--jobs", str(cores)] if options["jobs"] else []
+    result["default"] = build_once(corpus, out_dir, parallel)
+    print(f"bench: build from nothing {parallel}: {result['default']}", file=sys.stderr)
+    result["unchanged"] = rebuild(out_dir, corpus, parallel, "unchanged")
+    print(f"bench: unchanged rebuild: {result['unchanged']}", file=sys.stderr)
+    path, original = edit_one(corpus)
+    try:
+        result["one_edit"] = rebuild(out_dir, corpus, parallel, f"edited {path.name}")
+    finally:
+        path.write_text(original, encoding="utf-8")
+    print(f"bench: one edited document: {result['one_edit']}", file=sys.stderr)
+    result["one_edit_back"] = rebuild(out_dir, corpus, parallel, f"{path.name} put back")
+    print(f"bench: the edit put back: {result['one_edit_back']}", file=sys.stderr)
+    if options["jobs"] and compare_jobs:
+        key = "jobs_1"
+        result[key] = build_once(corpus, out_dir.with_name(f"{out_dir.name}-j1"), ["--jobs", "1"])
+        print(f"bench: build --jobs 1: {result[key]}", file=sys.stderr)
+    elif not options["jobs"]:
         result["jobs"] = "not available (kg-build has no --jobs option)"
     if options["reasoner"]:
         for engine in reasoners:
             key = f"reasoner_{engine}"
             result[key] = build_once(
-                corpus, out_dir.with_name(f"{out_dir.name}-{engine}"), ["--reasoner", engine]
+                corpus,
+                out_dir.with_name(f"{out_dir.name}-{engine}"),
+                [*parallel, "--reasoner", engine],
             )
             print(f"bench: build --reasoner {engine}: {result[key]}", file=sys.stderr)
     elif reasoners:
@@ -132,8 +177,14 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--reasoners", nargs="*", default=[], help="e.g. reasonable owlrl")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-jobs-1", action="store_true", help="skip the --jobs 1 build")
     args = parser.parse_args()
-    result = run(args.corpus, args.out_dir, reasoners=tuple(args.reasoners))
+    result = run(
+        args.corpus,
+        args.out_dir,
+        reasoners=tuple(args.reasoners),
+        compare_jobs=not args.no_jobs_1,
+    )
     text = json.dumps(result, indent=1)
     if args.json:
         args.json.write_text(text + "\n")

@@ -82,7 +82,7 @@ from kg_builder.errors import (
 from kg_builder.fetch import combined_failure, fetch_sources, source_url_for
 from kg_builder.iris import Iris
 from kg_builder.layout import RELEASES, Release, current_release
-from kg_builder.namespaces import OSCE, OWL
+from kg_builder.namespaces import OSCE, OWL, RDF
 from kg_builder.parse import Document, NavMenu, parse
 from kg_builder.publish import PARTIAL, StagedRelease, clean_partials, pause_point, promote
 from kg_builder.reason import ENGINE_LABELS, Relevance, is_schema, reason
@@ -569,9 +569,11 @@ def _publish(
             }
         else:
             progress("reason")
-            union = _reasoning_input(staged, ontology, exclude=[str(iris.inferred_graph())])
-            inference = reason(union, config.reasoner)
-            del union
+            union, schema = _reasoning_input(
+                staged, ontology, exclude=[str(iris.inferred_graph())]
+            )
+            inference = reason(union, config.reasoner, schema)
+            del union, schema
             staged.replace(iris.inferred_graph(), _canonical_nt(inference.inferred))
             report.reasoning = {"engine": ENGINE_LABELS[inference.engine], "inconsistencies": 0}
             report.dropped = {
@@ -656,9 +658,12 @@ def _graphs(
     yield str(iris.inferred_graph()), staged.graph_nt(iris.inferred_graph())
 
 
-def _reasoning_input(staged: StagedRelease, ontology: Graph, exclude: list[str]) -> Graph:
+def _reasoning_input(
+    staged: StagedRelease, ontology: Graph, exclude: list[str]
+) -> tuple[set[tuple[Node, Node, Node]], Graph]:
     """The asserted triples an OWL 2 RL rule can act on (``kg_builder.reason.Relevance``),
-    read from the store by predicate and class; every triple when ``owl:sameAs`` is used."""
+    read from the store by predicate and class (every triple when ``owl:sameAs`` is used),
+    and the schema among them: the ontology, the data's own axioms and the RDF lists."""
     relevance = Relevance.of(ontology)
     asked: tuple[frozenset[URIRef], frozenset[URIRef]] = (frozenset(), frozenset())
     selected: set[tuple[Node, Node, Node]] = set()
@@ -668,13 +673,14 @@ def _reasoning_input(staged: StagedRelease, ontology: Graph, exclude: list[str])
         asked = (relevance.predicates, relevance.classes)
         selected.update(staged.select(map(str, predicates), map(str, classes), exclude))
         relevance = relevance.widen(t for t in selected if is_schema(t))
-    graph = Graph()
     if any(p == OWL.sameAs for _s, p, _o in selected):
-        graph.parse(data=staged.union_nt(exclude=exclude), format="nt")
-        return graph
+        everything = Graph().parse(data=staged.union_nt(exclude=exclude), format="nt")
+        return set(everything), everything
+    schema = Graph()
     for triple in selected:
-        graph.add(triple)
-    return graph
+        if is_schema(triple) or triple[1] in (RDF.first, RDF.rest):
+            schema.add(triple)
+    return selected, schema
 
 
 def _withdraw(

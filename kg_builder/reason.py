@@ -118,10 +118,20 @@ def is_schema(triple: Triple) -> bool:
     return str(p).startswith(axiomatic) and p != OWL.sameAs
 
 
-def reason(asserted: Graph, engine: str = DEFAULT_ENGINE) -> Inference:
-    """The triples the OWL 2 RL closure of ``asserted`` adds; raise ``InconsistentGraph``."""
+def reason(
+    asserted: Graph | set[Triple], engine: str = DEFAULT_ENGINE, schema: Graph | None = None
+) -> Inference:
+    """The triples the OWL 2 RL closure of ``asserted`` adds; raise ``InconsistentGraph``.
+
+    ``asserted`` may be a set of triples (no rdflib store to fill: a million triples take a
+    gigabyte there); its axioms (``is_schema``) and the RDF lists they use must then also be in
+    ``schema``, where the inconsistency checks read them."""
+    if schema is None:
+        if not isinstance(asserted, Graph):
+            raise TypeError("reason() needs the schema graph when given a set of triples")
+        schema = asserted
     with _no_gc():
-        return _reason(asserted, engine)
+        return _reason(asserted, engine, schema)
 
 
 @contextmanager
@@ -137,7 +147,7 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _reason(asserted: Graph, engine: str) -> Inference:
+def _reason(asserted: Graph | set[Triple], engine: str, schema: Graph) -> Inference:
     if engine not in ENGINES:
         raise ConfigError(
             f"unknown reasoner {engine!r}",
@@ -145,11 +155,11 @@ def _reason(asserted: Graph, engine: str) -> Inference:
             hint=f"choose one of: {', '.join(ENGINES)}",
         )
     # A set answers "asserted?" ten times faster than the rdflib store at a million triples.
-    base: set[Triple] = set(asserted)
+    base: set[Triple] = asserted if isinstance(asserted, set) else set(asserted)
     if engine == "owlrl":
         closure: Iterable[Triple] = _owlrl_closure(base)
     else:
-        closure = _reasonable_closure(base, asserted)
+        closure = _reasonable_closure(base, schema)
     inferred = Graph()
     invalid = trivial = 0
     rdf_type, thing, same_as, string = RDF.type, OWL.Thing, OWL.sameAs, XSD.string

@@ -362,14 +362,16 @@ def test_a_term_the_fast_engine_cannot_read_is_an_error_not_a_crash() -> None:
 # --- the triples left out of reasoning ------------------------------------------------------
 
 
-def _selected(base: Release, out: Path, ontology: Graph) -> Graph:
+def _selected(base: Release, out: Path, ontology: Graph) -> tuple[set[Triple], Graph]:
     """What the pipeline hands the reasoner, read from a checkpoint of ``base``'s store."""
     inferred = str(Iris(BuildConfig().base_iri).inferred_graph())
     staged = StagedRelease(out, "probe", base)
     try:
-        return _reasoning_input(staged, ontology, exclude=[inferred])
+        selected, schema = _reasoning_input(staged, ontology, exclude=[inferred])
     finally:
         staged.abandon()
+    assert set(schema) <= selected
+    return selected, schema
 
 
 @pytest.mark.slow
@@ -381,14 +383,16 @@ def test_the_triples_left_out_of_reasoning_change_no_inference(
     tmp_path: Path,
     engine: str,
 ) -> None:
-    selected = _selected(seed_build.release, tmp_path, load_ontology(BuildConfig().ontology))
+    selected, schema = _selected(
+        seed_build.release, tmp_path, load_ontology(BuildConfig().ontology)
+    )
     # the ontology's lists are blank nodes, read twice under other labels: compared apart
     assert _ground(selected) < _ground(asserted)
     left_out = _ground(asserted) - _ground(selected)
     assert len(left_out) > len(asserted) / 3  # the mentions' annotations, mostly
     assert {p for _s, p, _o in left_out} >= {OA.hasSelector, OA.exact, OA.start}
     assert len(selected) - len(_ground(selected)) == len(asserted) - len(_ground(asserted))
-    inferred = _ground(reason(selected, engine).inferred)
+    inferred = _ground(reason(selected, engine, schema).inferred)
     full = _ground(both[engine])
     assert {t for t in inferred if not _is_schema(t)} == {t for t in full if not _is_schema(t)}
     assert inferred <= full
@@ -418,10 +422,10 @@ def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_p
     data.add((EX.a, EX.near, EX.b))  # governed by nothing in the ontology...
     data.add((EX.a, EX.note, Literal("left out")))
     data.add((EX.near, RDF.type, OWL.SymmetricProperty))  # ...but by the data's own axiom
-    selected = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
+    selected, schema = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
     assert (EX.a, EX.near, EX.b) in selected
     assert (EX.a, EX.note, Literal("left out")) not in selected
-    assert (EX.b, EX.near, EX.a) in reason(selected).inferred
+    assert (EX.b, EX.near, EX.a) in reason(selected, schema=schema).inferred
 
 
 def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Path):
@@ -431,6 +435,6 @@ def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Pa
     data = Graph()
     data.add((EX.a, EX.note, Literal("kept")))
     data.add((EX.a, OWL.sameAs, EX.c))
-    selected = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
-    assert set(selected) == set(data)
-    assert (EX.c, EX.note, Literal("kept")) in reason(selected).inferred
+    selected, schema = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
+    assert selected == set(data)
+    assert (EX.c, EX.note, Literal("kept")) in reason(selected, schema=schema).inferred
