@@ -53,7 +53,7 @@ from types import SimpleNamespace
 from typing import TypeVar, cast
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
@@ -84,11 +84,24 @@ from kg_builder.iris import Iris
 from kg_builder.layout import RELEASES, Release, current_release
 from kg_builder.namespaces import OSCE, OWL, RDF
 from kg_builder.parse import Document, NavMenu, parse
-from kg_builder.publish import PARTIAL, StagedRelease, clean_partials, pause_point, promote
+from kg_builder.publish import (
+    PARTIAL,
+    StagedRelease,
+    clean_partials,
+    pause_point,
+    promote,
+    rdflib_quads,
+)
 from kg_builder.reason import ENGINE_LABELS, Relevance, is_schema, reason
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
-from kg_builder.validate import SHACL_SPEC, Result, load_shapes, results_report, validate
+from kg_builder.validate import (
+    SHACL_SPEC,
+    Result,
+    load_shapes,
+    results_report,
+    validate_union,
+)
 from kg_builder.void import describe
 from kg_builder.workers import (
     Context,
@@ -760,12 +773,14 @@ def _validate_shared(
     kept = [q for q in quads if str(q.subject) in focus]
     objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)}
     kept.extend(staged.types(objects - {s[1:-1] for s in focus}, skip=skip))
-    data = Dataset()
-    data.parse(data=staged.nquads(kept), format="nquads")
+    data = Graph()
+    subjects_by_graph: dict[URIRef, set[Node]] = {}
+    for name, triple in rdflib_quads(kept):
+        data.add(triple)
+        subjects_by_graph.setdefault(URIRef(name), set()).add(triple[0])
     labels = {iris.document_graph(doc_id): e.source for doc_id, e in entries.items()}
     labels[iris.reference_graph()] = "reference data"
-    graphs = {URIRef(str(g.identifier)): g for g in data.graphs() if len(g)}
-    outcome = validate(graphs, subclass_axioms(ontology), shapes, labels)
+    outcome = validate_union(data, subjects_by_graph, subclass_axioms(ontology), shapes, labels)
     return [r for r in outcome.violations if f"<{r.focus}>" in focus]
 
 

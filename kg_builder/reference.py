@@ -129,7 +129,7 @@ def build_reference(
     reference_graph = iris.reference_graph()
     for path in (states_path, names_path, structures_path):
         graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
-    states = _state_index(graph)
+    state_index = _state_index(graph)
     seen: set[tuple[tuple[str, tuple[str, ...]], ...]] = set()
     for doc in documents:
         if doc.menu is not None:
@@ -137,7 +137,7 @@ def build_reference(
             menu = tuple(sorted(doc.menu.sections.items()))
             if menu not in seen:  # most pages share one menu: read each menu once
                 seen.add(menu)
-                _add_menu(ref, doc.menu, iris, states)
+                _add_menu(ref, doc.menu, iris, state_index)
     for path in add_dated_facts(graph, reference_dir, iris, ref.warnings):
         graph.add((reference_graph, PROV.wasDerivedFrom, Literal(str(path))))
     return ref

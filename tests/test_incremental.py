@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
+from bench.corpus import generate
 from kg_builder import cache, pipeline, workers
 from kg_builder.config import BuildConfig
 from kg_builder.errors import SourceError, ValidationFailed
@@ -243,3 +245,28 @@ def test_cli_help_documents_the_failure_policy() -> None:
     for flag in ("--jobs", "--keep-going", "--prune", "--force"):
         assert flag in text
     assert "nothing is published" in " ".join(text.split())
+
+
+DECISION = re.compile(r"(Permanent Council Decision No\. \d+) of (\w+) (\d{4})")
+
+
+def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> None:
+    """A constraint no single page breaks: two pages give one decision two dates."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
+    (folder / "first.txt").write_text(text, encoding="utf-8")
+    month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
+    (folder / "second.txt").write_text(
+        DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
+    )
+    with pytest.raises(ValidationFailed) as failed:
+        run(config(tmp_path, folder))
+    message = str(failed.value)
+    assert "first.txt" in message and "second.txt" in message
+    assert "permanent-council-decision-no-" in message and "dc/terms/date" in message
+    assert current_release(tmp_path / "out") is None
+
+    result = run(config(tmp_path, folder, keep_going=True))
+    statuses = {Path(d.source).name: d.status for d in result.report.documents}
+    assert statuses == {"first.txt": "invalid", "second.txt": "invalid"}
