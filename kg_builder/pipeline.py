@@ -125,10 +125,17 @@ class BuildResult:
     report: BuildReport
 
 
-def collect_sources(paths: tuple[Path, ...], config: BuildConfig | None = None) -> list[Path]:
+def collect_sources(
+    paths: tuple[Path, ...],
+    config: BuildConfig | None = None,
+    failed: list[SourceError] | None = None,
+) -> list[Path]:
     """The files to build: given files as they are, folders' pages (``*.txt``, ``*.html``,
     ``*.htm``, in any case) in name order, then the pages of ``config.urls`` and
-    ``config.crawl`` fetched and saved under ``<out-dir>/sources`` (see ``fetch``)."""
+    ``config.crawl`` fetched and saved under ``<out-dir>/sources`` (see ``fetch``).
+
+    A URL that cannot be fetched stops everything, unless ``config.keep_going``: then its
+    error goes to ``failed`` and the other sources are returned."""
     web = config is not None and bool(config.urls or config.crawl)
     if not paths and not web:
         raise SourceError("no sources given", hint="pass files or folders, e.g. data/sources")
@@ -150,8 +157,10 @@ def collect_sources(paths: tuple[Path, ...], config: BuildConfig | None = None) 
     # --- web sources (kg_builder.fetch) ---
     if config is not None and web:
         outcome = fetch_sources(config)
-        if outcome.failures:  # TODO(--keep-going): report them per source and build the rest
-            raise combined_failure(outcome)
+        if outcome.failures:
+            if failed is None or not config.keep_going:
+                raise combined_failure(outcome)
+            failed.extend(outcome.failures)
         files.extend(outcome.paths)
     # --- end web sources ---
     return files
@@ -274,7 +283,8 @@ def _run(
         )
     ontology = load_ontology(config.ontology)
     shapes = load_shapes(config.shapes)
-    files = collect_sources(config.sources, config)
+    unfetched: list[SourceError] = []
+    files = collect_sources(config.sources, config, unfetched)
     cache = DocCache(config.out_dir)
     with _timed(report, "hash"):
         fp = fingerprint(
@@ -290,7 +300,12 @@ def _run(
         ]
     previous = current_release(config.out_dir)
     manifest = Manifest.read(previous.root / MANIFEST) if previous is not None else None
-    if previous is not None and manifest is not None and _unchanged(config, fp, sources, manifest):
+    if (
+        previous is not None
+        and manifest is not None
+        and not unfetched  # a URL that failed now is reported in a report of this run
+        and _unchanged(config, fp, sources, manifest)
+    ):
         report.status = "unchanged"
         report.release = str(previous.root)
         report.documents = [
@@ -327,6 +342,9 @@ def _run(
             )
         )
         progress(f"{source.label}: failed: {exc}")
+
+    for error in unfetched:  # --keep-going: the URL's previous version, if any, stays
+        fail(_Source(Path(error.subject), error.subject, ""), error)
 
     # 1. Parse the new and changed sources; the unchanged ones give their menu from the cache.
     items: list[_Item] = []

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -27,6 +28,7 @@ from kg_builder.pipeline import collect_sources
 from tests.conftest import FIXTURES
 
 HTML = FIXTURES / "html"
+DCTERMS_SOURCE = ox.NamedNode("http://purl.org/dc/terms/source")
 DEVSET = FIXTURES / "devset"
 HTML_TYPE = "text/html; charset=utf-8"
 
@@ -626,3 +628,41 @@ def test_kg_build_from_a_url_and_a_crawl(site: HTTPServer, tmp_path: Path) -> No
         if " <http://purl.org/dc/terms/source> " in line and "/source/" in line.split(" ")[0]
     }
     assert len(sources) == 2 and all(s.startswith("<http://localhost:") for s in sources)
+
+
+@pytest.mark.slow
+def test_keep_going_builds_the_pages_that_came_and_keeps_a_failing_urls_last_version(
+    site: HTTPServer, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kg_builder.cli import main
+
+    page, gone = site.url_for("/en/dev01"), site.url_for("/en/dev03")
+    site.expect_request("/en/dev01").respond_with_data(
+        (HTML / "full_dev01.html").read_bytes(), content_type="text/html"
+    )
+    site.expect_oneshot_request("/en/dev03").respond_with_data(
+        (HTML / "newsroom_dev03.html").read_bytes(), content_type="text/html"
+    )
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, [page, gone, *_build_args(out)])
+    assert first.exit_code == 0, first.output
+    site.expect_request("/en/dev03").respond_with_data("", status=404)
+    args = [page, gone, *_build_args(out)]
+
+    stopped = CliRunner().invoke(main, args)
+    assert stopped.exit_code == 2 and f"{gone}: HTTP 404" in stopped.output
+
+    kept = CliRunner().invoke(main, [*args, "--keep-going"])
+    assert kept.exit_code == 1, kept.output
+    assert f"{gone}: HTTP 404" in kept.output
+    report = json.loads((out / "report.json").read_text())
+    by_source = {d["source"]: d for d in report["documents"]}
+    assert by_source[page]["status"] == "cached"  # fetched again, the same page
+    assert by_source[gone]["status"] == "failed"
+    assert "HTTP 404" in by_source[gone]["errors"][0]
+    assert "the previous version stays published" in by_source[gone]["warnings"]
+    store = ox.Store.read_only(str(out / "current" / "store"))
+    sources = {q.object.value for q in store.quads_for_pattern(None, DCTERMS_SOURCE, None, None)}
+    assert gone in sources  # the last version fetched is still served
