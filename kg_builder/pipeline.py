@@ -41,6 +41,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import multiprocessing as mp
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -265,6 +266,15 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
         yield
     finally:
         report.timings[stage] = round(report.timings.get(stage, 0.0) + time.perf_counter() - t0, 4)
+        report.peak_rss_mib[stage] = _peak_mib(resource.RUSAGE_SELF)
+        workers = _peak_mib(resource.RUSAGE_CHILDREN)
+        if workers:
+            report.peak_rss_mib["workers"] = workers
+
+
+def _peak_mib(who: int) -> float:
+    """The peak resident set size of this process or of its largest ended child, in MiB."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux gives KiB
 
 
 def _run(
@@ -343,8 +353,8 @@ def _run(
         )
         progress(f"{source.label}: failed: {exc}")
 
-    for error in unfetched:  # --keep-going: the URL's previous version, if any, stays
-        fail(_Source(Path(error.subject), error.subject, ""), error)
+    for unreachable in unfetched:  # --keep-going: the URL's previous version, if any, stays
+        fail(_Source(Path(unreachable.subject), unreachable.subject, ""), unreachable)
 
     # 1. Parse the new and changed sources; the unchanged ones give their menu from the cache.
     items: list[_Item] = []

@@ -55,6 +55,9 @@ class BuildReport:
     documents: list[DocumentReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # the peak resident memory (MiB) of the build process by the end of each stage, and of
+    # the largest worker process (--jobs) once they have ended: "workers"
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
     triples: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     reasoning: dict[str, object] = field(default_factory=dict)
@@ -89,11 +92,17 @@ class BuildReport:
         if self.triples:
             lines.append("triples: " + ", ".join(f"{n} {k}" for k, n in self.triples.items()))
         if self.timings:
-            lines.append("seconds per stage:")
+            lines.append("seconds per stage (and the build's peak memory by its end):")
             width = max(len(k) for k in self.timings)
             total = sum(self.timings.values())
-            lines.extend(f"  {k:<{width}}  {v:9.3f}" for k, v in self.timings.items())
+            lines.extend(
+                f"  {k:<{width}}  {v:9.3f}"
+                + (f"  {self.peak_rss_mib[k]:8.1f} MiB" if k in self.peak_rss_mib else "")
+                for k, v in self.timings.items()
+            )
             lines.append(f"  {'total':<{width}}  {total:9.3f}")
+            if "workers" in self.peak_rss_mib:
+                lines.append(f"  worker processes' peak: {self.peak_rss_mib['workers']:.1f} MiB")
         lines.extend(f"warning: {w}" for w in self.warnings)
         for doc in self.documents:
             if doc.status in ("failed", "invalid", "kept") or doc.warnings or doc.errors:

@@ -184,6 +184,9 @@ def test_keep_going_builds_the_good_sources_and_reports_the_bad(
     assert "broken.txt: failed" in summary and "seconds per stage" in summary
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["counts"] == {"built": 3, "failed": 1}
+    assert set(report["peak_rss_mib"]) >= {"parse", "documents", "reason", "publish"}
+    assert 50 < report["peak_rss_mib"]["parse"] <= report["peak_rss_mib"]["publish"]
+    assert "MiB" in summary
 
 
 def test_invalid_document_keeps_its_previous_version_with_keep_going(
