@@ -95,6 +95,7 @@ def build_once(
             k: report.get("timings", {}).get(k) for k in STAGES if k in report.get("timings", {})
         }
         | {k: v for k, v in report.get("timings", {}).items() if k not in STAGES},
+        "peak_rss_by_stage_mib": report.get("peak_rss_mib", {}),
         "triples": report.get("triples", {}),
         "reasoning": report.get("reasoning", {}),
         "log": str(log),
