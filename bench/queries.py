@@ -475,6 +475,7 @@ def run(
                 info[name] = {"notes": server.notes, "rss_mib_idle": rss_mib(server.process.pid)}
             ask_once(servers, queries, timeout, answers)
             for query in queries:
+                loaded = {}
                 for name, server in servers.items():
                     answer, single = answers[query.name][name]
                     if isinstance(answer, str) or single > max_seconds:
@@ -484,8 +485,12 @@ def run(
                             name, None if isinstance(answer, str) else single, clients, max_seconds
                         )
                         per_query[query.name].update(cells)
-                        continue
-                    for count in clients:
+                    else:
+                        loaded[name] = server
+                # The servers' cells of one query and client count run back to back, so that
+                # the machine's load (shared, noisy) drifts as little as possible between them.
+                for count in clients:
+                    for name, server in loaded.items():
                         cell = load(
                             server, [query], count, max_requests * count, max_seconds, timeout
                         )
@@ -494,13 +499,14 @@ def run(
                             f"bench: {query.name} {name} x{count}: {cell.summary()}",
                             file=sys.stderr,
                         )
-            for name, server in servers.items():
-                for count in clients:
+            for count in clients:
+                for name, server in servers.items():
                     cell = load(
                         server, queries, count, max_requests * count * 2, max_seconds * 2, timeout
                     )
                     mix[f"{name}@{count}"] = cell.summary()
                     print(f"bench: mix {name} x{count}: {cell.summary()}", file=sys.stderr)
+            for name, server in servers.items():
                 info[name]["rss_mib_after_load"] = rss_mib(server.process.pid)
         finally:
             stop_servers(servers)

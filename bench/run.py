@@ -97,10 +97,18 @@ def build_section(result: dict[str, Any]) -> str:
         f"| {d['peak_rss_mib']} MiB "
         f"| {', '.join(f'{k} {v:,}' for k, v in d['triples'].items())} |",
         "",
-        "| stage | seconds |",
-        "| --- | --- |",
+        "| stage | seconds | peak RSS of the build process by its end |",
+        "| --- | --- | --- |",
     ]
-    lines += [f"| {stage} | {sec} |" for stage, sec in d["timings_s"].items()]
+    memory = d.get("peak_rss_by_stage_mib", {})
+    lines += [
+        f"| {stage} | {sec} | {memory[stage]} MiB |"
+        if stage in memory
+        else f"| {stage} | {sec} | |"
+        for stage, sec in d["timings_s"].items()
+    ]
+    if "workers" in memory:
+        lines.append(f"| (worker processes, `--jobs`) | | {memory['workers']} MiB each at most |")
     lines.append("")
     if d.get("error"):
         lines += [f"The build failed: {d['error'][:300]}", ""]
@@ -177,13 +185,16 @@ def query_section(result: dict[str, Any]) -> str:
         "## Query endpoint",
         "",
         f"Written by `bench/run.py` on {result['date']}: `{result['command']}` "
-        f"({m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB; git {m['git']}). The "
+        f"({m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB; load average at start "
+        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}; git {m['git']}). The "
         f"store of the build above ({result['size']} documents), its N-Quads dump served by "
         "kg-serve (production mode: gunicorn, default workers), `oxigraph serve-read-only "
         "--union-default-graph` and `rdflib-endpoint serve` (an rdflib `Dataset` with "
         "`default_union=True`): the default graph is the union of the named graphs on all "
         "three; q12 names its graphs with `GRAPH ?g`. Requests are GETs on a fresh connection "
-        "each, from client threads on the same machine; a cell stops after "
+        "each, from client threads on the same machine; kg-serve and oxigraph run side by "
+        "side, and each query's cells at one client count run back to back on the two (then "
+        "rdflib-endpoint alone); a cell stops after "
         f"{q['settings']['max_requests_per_client']} requests per client or "
         f"{q['settings']['max_seconds']} s. Latencies in ms; r/s = answered requests per second.",
         "",

@@ -9,7 +9,8 @@ with a truncated body).
 
 A worker evaluates the query *and serializes the results fully* (a pyoxigraph format crosses
 to it by name, as format objects do not pickle) into a buffer bounded by ``max_result_bytes``;
-the web process receives finished bytes, or a typed error:
+the web process receives finished bytes in one message (a fixed header, then the body: one
+wake-up of the waiting thread, no pickling of results), or a typed error:
 
 =====================  ======  ==========================================================
 error                  status  when
@@ -37,7 +38,9 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
+import struct
 import threading
 import time
 import weakref
@@ -185,16 +188,25 @@ class _TooLarge(Exception):
     pass
 
 
+# A reply is one message: b"K", the header, the body; or b"E" and a pickled error tuple.
+_OK, _ERROR = b"K", b"E"
+_HEADER = struct.Struct("<qd128p")  # result count (-1: unknown), seconds, media type
+_RESERVED = 1 + _HEADER.size  # where the body starts in an answer
+
+
 class _BoundedBuffer(io.BytesIO):
-    """Collects serialized output; raises once more than ``limit`` bytes were written.
+    """Collects serialized output after ``reserve`` bytes kept for a header; raises once more
+    than ``limit`` bytes of output were written.
 
     Counts the occurrences of ``marker`` on the way (chunk by chunk, so without a second copy
     of the result).
     """
 
-    def __init__(self, limit: int):
-        super().__init__()
-        self._limit = limit
+    def __init__(self, limit: int, reserve: int = 0):
+        super().__init__(bytes(reserve))
+        self.seek(reserve)
+        self.reserve = reserve
+        self._limit = limit + reserve
         self.marker = b""
         self.markers = 0
         self._tail = b""  # the end of the last chunk, where a marker may begin
@@ -228,7 +240,7 @@ def _worker_main(store_path: str, conn: Connection) -> None:
         if job is None:
             return
         if store is None:
-            conn.send(("error", "OSError", open_error))
+            _send_error(conn, ("error", "OSError", open_error))
             continue
         _answer(store, job, conn)
 
@@ -246,9 +258,13 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _send_error(conn: Connection, reply: tuple[str, ...]) -> None:
+    conn.send_bytes(_ERROR + pickle.dumps(reply))
+
+
 def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
     start = time.perf_counter()
-    out = _BoundedBuffer(job.max_bytes)
+    out = _BoundedBuffer(job.max_bytes, reserve=_RESERVED)
     try:
         results = store.query(
             job.query,
@@ -277,18 +293,21 @@ def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
                 out.marker = _COUNT_MARKERS.get(_essence(media_type), b"")
             results.serialize(out, results_format)
     except SyntaxError as e:
-        conn.send(("syntax", str(e)))
+        _send_error(conn, ("syntax", str(e)))
         return
     except _TooLarge:
-        conn.send(("too_large",))
+        _send_error(conn, ("too_large",))
         return
     except Exception as e:  # the engine's or ours; the parent answers 500
-        conn.send(("error", type(e).__name__, str(e)))
+        _send_error(conn, ("error", type(e).__name__, str(e)))
         return
-    body = out.getbuffer()
     count = None if isinstance(results, QueryBoolean) else _count(out, media_type)
-    conn.send(("ok", media_type, count, time.perf_counter() - start, body.nbytes))
-    conn.send_bytes(body)
+    header = _HEADER.pack(
+        -1 if count is None else count, time.perf_counter() - start, media_type.encode("ascii")
+    )
+    message = out.getbuffer()
+    message[:_RESERVED] = _OK + header
+    conn.send_bytes(message)
 
 
 _Format = TypeVar("_Format", RdfFormat, QueryResultsFormat)
@@ -298,11 +317,18 @@ def _format_key(fmt: str | RdfFormat | QueryResultsFormat) -> str:
     """How a format crosses to the worker: pyoxigraph's format objects do not pickle."""
     if isinstance(fmt, str):
         return fmt
-    cls = type(fmt)
-    for name in dir(cls):
-        if name.isupper() and getattr(cls, name) == fmt:
-            return f"{cls.__name__}.{name}"
-    raise ValueError(f"unknown format {fmt!r}")
+    key = _FORMAT_KEYS.get(fmt)
+    if key is None:
+        raise ValueError(f"unknown format {fmt!r}")
+    return key
+
+
+_FORMAT_KEYS: dict[RdfFormat | QueryResultsFormat, str] = {
+    getattr(cls, name): f"{cls.__name__}.{name}"
+    for cls in (RdfFormat, QueryResultsFormat)
+    for name in dir(cls)
+    if name.isupper() and isinstance(getattr(cls, name), cls)
+}
 
 
 def _resolve(key: str, cls: type[_Format]) -> _Format | None:
@@ -335,7 +361,7 @@ def _count(out: _BoundedBuffer, media_type: str) -> int | None:
     if essence in _COUNT_MARKERS:
         return out.markers
     if essence == "application/sparql-results+json" and out.tell() <= _COUNT_JSON_UP_TO:
-        document = json.loads(out.getvalue())
+        document = json.loads(out.getbuffer()[out.reserve :].tobytes())
         return len(document["results"]["bindings"])
     return None
 
@@ -590,29 +616,31 @@ class QueryExecutor:
         if not ready:
             log.warning("query stopped after %s s: killing worker %s", timeout, worker.pid)
             raise QueryTimeout(timeout)
-        try:
-            reply: tuple[Any, ...] = worker.conn.recv()
+        try:  # OSError too for a message longer than allowed: never trust a size blindly
+            message = worker.conn.recv_bytes(self.max_result_bytes + _RESERVED)
         except (EOFError, OSError) as e:
             raise QueryFailed(
                 "The query worker ended while running the query (it may have run out of memory)."
             ) from e
+        if message[:1] == _OK:
+            count, seconds, media_type = _HEADER.unpack_from(message, 1)
+            body = message[_RESERVED:]
+            if len(body) > self.max_result_bytes:  # the worker enforces this too
+                raise QueryFailed(f"The query worker sent {len(body)} bytes, more than allowed.")
+            return QueryResult(
+                body, media_type.decode("ascii"), None if count < 0 else count, seconds
+            )
+        reply: tuple[Any, ...] = pickle.loads(message[1:])  # noqa: S301 (our own worker's)
         kind = reply[0]
         if kind == "syntax":
             raise QuerySyntaxError(reply[1])
         if kind == "too_large":
             raise ResultTooLarge(self.max_result_bytes)
         if kind == "error":
-            _, error, message = reply
-            log.error("query failed in worker %s: %s: %s", worker.pid, error, message)
-            raise _EngineFailure(f"The query failed: {error}: {message}", error, message)
-        _, media_type, count, seconds, length = reply
-        if length > self.max_result_bytes:  # the worker enforces this; never trust a size blindly
-            raise QueryFailed(f"The query worker sent {length} bytes, more than allowed.")
-        try:
-            body = worker.conn.recv_bytes(self.max_result_bytes + 1)
-        except (EOFError, OSError) as e:
-            raise QueryFailed("The query worker ended while sending the results.") from e
-        return QueryResult(body, media_type, count, seconds)
+            _, error, text = reply
+            log.error("query failed in worker %s: %s: %s", worker.pid, error, text)
+            raise _EngineFailure(f"The query failed: {error}: {text}", error, text)
+        raise QueryFailed(f"The query worker sent an unknown reply: {kind!r}.")
 
 
 def _context(start_method: str) -> BaseContext:

@@ -39,9 +39,15 @@ from pyoxigraph import (
 )
 from rdflib.namespace import RDF
 
-from server.analysis import QueryInfo, add_using_clauses, analyse_query, analyse_update
+from server.analysis import (
+    QueryInfo,
+    add_using_clauses,
+    analyse_query,
+    analyse_update,
+    explain_syntax_error,
+)
 from server.errors import HttpError, error_response
-from server.executor import PublishedExecutor, QueryFailed, QueryTimeout
+from server.executor import PublishedExecutor, QueryFailed, QuerySyntaxError, QueryTimeout
 from server.observability import note_query
 from server.protocol import (
     GRAPH_FORMATS,
@@ -76,7 +82,6 @@ def _vary_accept(response: Response) -> Response:
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
-    store = published.get()
     query_request = parse_request(
         request.method,
         request.content_type,
@@ -93,10 +98,10 @@ def endpoint() -> Response:
         body = serialize(description, format=_rdf_format(fmt), prefixes={"sd": SD})
         return Response(body, content_type=fmt.content_type)
     if isinstance(query_request, UpdateRequest):
-        return _update(store, query_request)
+        return _update(published.get(), query_request)
     info = analyse_query(query_request.query, request.base_url)
     fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
-    body, unknown = _run(store, query_request, info, fmt)
+    body, unknown = _run(published, query_request, info, fmt)
     response = Response(body, content_type=fmt.content_type)
     for iri in unknown:
         response.headers.add("Warning", _unknown_graph_warning(iri))
@@ -104,7 +109,7 @@ def endpoint() -> Response:
 
 
 def _run(
-    store: Store, query_request: QueryRequest, info: QueryInfo, fmt: ResultFormat
+    published: PublishedStore, query_request: QueryRequest, info: QueryInfo, fmt: ResultFormat
 ) -> tuple[bytes, list[str]]:
     """Execute and serialize fully before answering, so an error never hides in a 200 body.
 
@@ -120,12 +125,18 @@ def _run(
         dataset = [*default, *named]
     else:
         dataset = [_graph(iri) for iri in (*info.from_graphs, *info.from_named_graphs)]
-    unknown = sorted(
-        {g.value for g in dataset if isinstance(g, NamedNode) and not store.contains_named_graph(g)}
-    )
+    unknown: list[str] = []
+    if dataset:  # the store is opened in this process only to check the graphs named
+        store = published.get()
+        unknown = sorted(
+            {
+                g.value
+                for g in dataset
+                if isinstance(g, NamedNode) and not store.contains_named_graph(g)
+            }
+        )
     union = bool(current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True))
     as_union = union and not (query_request.has_protocol_dataset or info.has_dataset)
-    published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
     if not published.writable:
         executor = cast(PublishedExecutor, current_app.extensions["osce_kg_executor"])
         try:
@@ -138,6 +149,11 @@ def _run(
                 named_graphs=None if named is None else [_iri(g) for g in named],
                 timeout=current_app.config["SPARQL_TIMEOUT_SECONDS"],
             )
+        except QuerySyntaxError as e:
+            explained = explain_syntax_error(query_request.query)  # where, in rdflib's words
+            if explained is None:
+                raise
+            raise explained from e
         except QueryFailed as e:
             if e.engine_error != "RuntimeError" or "is not supported" not in e.engine_message:
                 raise
@@ -145,6 +161,7 @@ def _run(
         note_query(query_request.query, result.count)
         return result.body, unknown
     note_query(query_request.query)
+    store = published.get()
     try:
         results = store.query(
             query_request.query,
@@ -154,7 +171,7 @@ def _run(
             named_graphs=named,
         )
     except SyntaxError as e:
-        raise ProtocolError(
+        raise explain_syntax_error(query_request.query) or ProtocolError(
             400, str(e), "The query engine rejected the query.", title="Query syntax error"
         ) from e
     except RuntimeError as e:

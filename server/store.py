@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pyoxigraph import Store
 
-from kg_builder.layout import Release, current_release
+from kg_builder.layout import CURRENT, Release, current_release
 from server.errors import HttpError
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class PublishedStore:
         self.writable = writable
         self._lock = threading.Lock()
         self._opened: tuple[int, Path, Store] | None = None
+        self._resolved: tuple[str, Path] | None = None  # (target of current, its store)
 
     def release(self) -> Release | None:
         """The release being served, or None when nothing is published."""
@@ -63,10 +64,22 @@ class PublishedStore:
             if not (self.store_path.is_dir() or self.writable):
                 raise NoRelease(f"There is no store at KG_STORE_PATH ({self.store_path}).")
             return self.store_path
+        # Every request asks; ``current`` moves only when a build publishes. One readlink
+        # tells whether it moved since the last full resolution (realpath: a stat per part).
+        try:
+            target = os.readlink(self.out_dir / CURRENT)
+        except OSError:
+            target = None
+        resolved = self._resolved
+        if target is not None and resolved is not None and resolved[0] == target:
+            return resolved[1]
         release = current_release(self.out_dir)
         if release is None:
             raise NoRelease()
-        return release.store.resolve()
+        store_dir = release.store.resolve()
+        if target is not None:
+            self._resolved = (target, store_dir)
+        return store_dir
 
     def get(self) -> Store:
         store_dir = self._store_dir()

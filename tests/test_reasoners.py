@@ -415,9 +415,7 @@ def _release_of(tmp_path: Path, data: Graph) -> Release:
 
 
 def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_path: Path):
-    ontology = Graph().parse(
-        data=f"<{OSCE.locatedIn}> a <{OWL.ObjectProperty}> .", format="turtle"
-    )
+    ontology = Graph().parse(data=f"<{OSCE.locatedIn}> a <{OWL.ObjectProperty}> .", format="turtle")
     data = Graph()
     data.add((EX.a, EX.near, EX.b))  # governed by nothing in the ontology...
     data.add((EX.a, EX.note, Literal("left out")))
@@ -429,9 +427,7 @@ def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_p
 
 
 def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Path):
-    ontology = Graph().parse(
-        data=f"<{OSCE.locatedIn}> a <{OWL.ObjectProperty}> .", format="turtle"
-    )
+    ontology = Graph().parse(data=f"<{OSCE.locatedIn}> a <{OWL.ObjectProperty}> .", format="turtle")
     data = Graph()
     data.add((EX.a, EX.note, Literal("kept")))
     data.add((EX.a, OWL.sameAs, EX.c))

@@ -198,6 +198,17 @@ def test_syntax_error_400_message(client: FlaskClient) -> None:
     assert error["title"] == "Query syntax error"
 
 
+def test_engine_syntax_error_400_says_where(client: FlaskClient) -> None:
+    """The lexical check passes it, the engine refuses it: a 400 with rdflib's line and column."""
+    error = assert_error(get(client, "SELECT * WHERE {\n  ?s ?p \n}"), 400, "line 2")
+    assert error["title"] == "Query syntax error"
+
+
+def test_deep_nesting_400_not_a_dead_worker(client: FlaskClient) -> None:
+    query = "ASK " + "{" * 5000 + "}" * 5000
+    assert_error(get(client, query), 400, "nested too deeply")
+
+
 def test_undeclared_prefix_400(client: FlaskClient) -> None:
     assert_error(get(client, "SELECT * { ?s ex:p ?o }"), 400, "'ex:'", "PREFIX ex:")
 

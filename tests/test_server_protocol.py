@@ -6,7 +6,14 @@ import pytest
 from pyoxigraph import QueryResultsFormat, RdfFormat
 from werkzeug.datastructures import MultiDict
 
-from server.analysis import QueryInfo, UpdateInfo, add_using_clauses, analyse_query, analyse_update
+from server.analysis import (
+    QueryInfo,
+    UpdateInfo,
+    add_using_clauses,
+    analyse_query,
+    analyse_update,
+    explain_syntax_error,
+)
 from server.protocol import (
     MediaRange,
     ProtocolError,
@@ -276,7 +283,11 @@ def test_analyse_service_word_elsewhere_allowed(query: str) -> None:
 
 
 def test_analyse_syntax_error() -> None:
-    error = analysis_error("SELECT * WHERE {\n  ?s ?p \n}")
+    """The scan leaves syntax to the engine; when the engine refuses a query, rdflib says where."""
+    query = "SELECT * WHERE {\n  ?s ?p \n}"
+    assert analyse_query(query).form is QueryForm.SELECT
+    error = explain_syntax_error(query)
+    assert error is not None and error.status == 400
     assert error.title == "Query syntax error"
     assert "found '?'" in error.message
     assert "line 2, column 3: '?s ?p'" in error.hint
