@@ -584,9 +584,7 @@ def _publish(
         # Only what another graph also describes can break a constraint across documents.
         described = Counter(s for e in entries.values() for s in e.subjects)
         in_reference = {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
-        subjects = {
-            s for e in changed for s in e.subjects if described[s] > 1 or s in in_reference
-        }
+        subjects = {s for e in changed for s in e.subjects if described[s] > 1 or s in in_reference}
         if reference_changed:
             subjects |= in_reference
         shared = _validate_shared(
@@ -610,9 +608,7 @@ def _publish(
             }
         else:
             progress("reason")
-            union, schema = _reasoning_input(
-                staged, ontology, exclude=[str(iris.inferred_graph())]
-            )
+            union, schema = _reasoning_input(staged, ontology, exclude=[str(iris.inferred_graph())])
             inference = reason(union, config.reasoner, schema)
             del union, schema
             staged.replace(iris.inferred_graph(), _canonical_nt(inference.inferred))
@@ -642,7 +638,7 @@ def _publish(
                 vocabulary=str(OSCE._NS),
                 build=iris.build(build_id),
                 modified=started,
-            )
+            ),
         )
         write_ontology_docs(config.ontology, release.docs)
         new_manifest = Manifest(

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from server import dumps, graph_store, observability, resources, sparql, ui, void
+from server import dumps, graph_store, observability, remote, resources, sparql, ui, void
 from server.errors import register_error_handlers
 from server.executor import PublishedExecutor
 from server.store import PublishedStore
@@ -53,6 +53,14 @@ SETTINGS = (
         "Update mode (off by default): accept SPARQL Update with 'Authorization: Bearer <token>'"
         ", on the writable store at KG_STORE_PATH (never a release); one worker process only.",
     ),
+    Setting(
+        "SPARQL_BACKEND_URL",
+        None,
+        "Front an external store (kg-serve --endpoint): /sparql forwards queries to this "
+        "SPARQL 1.1 query endpoint instead of the local release, after the same checks, "
+        "within SPARQL_TIMEOUT_SECONDS; read-only; /store is 501, dumps and VoID come from a "
+        "local release if there is one (docs/SCALING.md).",
+    ),
 )
 
 
@@ -82,6 +90,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
         queue_timeout=float(app.config["SPARQL_QUEUE_TIMEOUT_SECONDS"]),
     )
+    if app.config["SPARQL_BACKEND_URL"]:
+        remote.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(dumps.bp)
     app.register_blueprint(ui.bp)

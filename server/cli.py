@@ -4,7 +4,11 @@ Every option can also come from the environment (``KG_SERVE_<OPTION>``, e.g.
 ``KG_SERVE_PORT=8080``) or from a TOML file given with ``--config`` (keys named like the
 options, ``workers = 4``), in this order of precedence: flag, environment, file, default.
 
-Exit codes: 0 stopped cleanly, 2 usage, a bad config file, or nothing published.
+With ``--endpoint URL`` it fronts an external SPARQL store instead of serving a release: queries
+go to that store's SPARQL 1.1 query endpoint, after the same checks (``server.remote``).
+
+Exit codes: 0 stopped cleanly, 2 usage, a bad config file, or nothing published (and no
+``--endpoint``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -46,7 +51,8 @@ class GunicornApp(BaseApplication):
     def load(self) -> Flask:
         _log_queries()
         app = create_app(self.app_config)  # in each worker, unless preload_app is set
-        app.extensions["osce_kg_executor"].warm()  # query workers ready before the first query
+        if not app.config["SPARQL_BACKEND_URL"]:  # query workers ready before the first query
+            app.extensions["osce_kg_executor"].warm()
         return app
 
 
@@ -137,18 +143,40 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     help="Seconds a query may run; then its worker process is killed and the client gets HTTP 503.",
 )
 @click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Front an external store: answer /sparql from the SPARQL 1.1 query endpoint at URL "
+    "(e.g. http://localhost:7878/query) instead of <out-dir>/current, read-only, within "
+    "--timeout.",
+)
+@click.option(
     "--dev",
     is_flag=True,
     help="Run Flask's development server instead of gunicorn (one process, for debugging).",
 )
 def main(
-    out_dir: Path, host: str, port: int, workers: int, threads: int, timeout: int, dev: bool
+    out_dir: Path,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    endpoint: str | None,
+    dev: bool,
 ) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
-    if current_release(out_dir) is None:
+    app_config: dict[str, Any] = {"KG_OUT_DIR": str(out_dir), "SPARQL_TIMEOUT_SECONDS": timeout}
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise click.BadParameter(
+                f"{endpoint!r} is not an http(s) URL of a SPARQL query endpoint",
+                param_hint="'--endpoint'",
+            )
+        app_config["SPARQL_BACKEND_URL"] = endpoint
+    elif current_release(out_dir) is None:
         click.echo(f"kg-serve: {out_dir}: no published graph — run 'kg-build' first", err=True)
         raise SystemExit(2)
-    app_config = {"KG_OUT_DIR": str(out_dir), "SPARQL_TIMEOUT_SECONDS": timeout}
     if dev:
         _log_queries()
         create_app(app_config).run(host=host, port=port, threaded=True)

@@ -24,6 +24,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
+from server.remote import backend
 from server.store import PublishedStore
 
 bp = Blueprint("observability", __name__)
@@ -138,7 +139,11 @@ def metrics() -> Response:
 
 @bp.route("/health")
 def health() -> tuple[Response, int]:
-    """200 when the published store opens and answers a query; 503 otherwise."""
+    """200 when the published store opens and answers a query; 503 otherwise. With an
+    external store (``kg-serve --endpoint``): whether that store answers ``ASK {}``."""
+    external = backend()
+    if external is not None:
+        return external.health()
     published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
     release = published.release()
     body: dict[str, object] = {"status": "unavailable"}

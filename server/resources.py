@@ -10,6 +10,7 @@ graph can be browsed wherever it runs; the base IRI is the release's ``void:uriS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -21,6 +22,7 @@ from kg_builder.publish import PREFIXES
 from server import linked_data
 from server.errors import HttpError
 from server.protocol import parse_accept, quality
+from server.remote import backend
 from server.store import NoRelease, PublishedStore
 
 bp = Blueprint("resources", __name__)
@@ -111,16 +113,27 @@ def _uri_space(void: Path) -> str | None:
     return None
 
 
+def _entity_source() -> tuple[str, Callable[[str], ox.Store]]:
+    """The base IRI, and where the facts about an entity IRI come from: the release's store,
+    or (``kg-serve --endpoint``) a copy of what the external store says around the entity."""
+    external = backend()
+    if external is not None:
+        release = _published().release()
+        return (base_iri(release) if release else DEFAULT_BASE), external.around
+    release = _release()
+    store = _published().get()
+    return base_iri(release), lambda _iri: store
+
+
 @bp.route("/<path:path>", methods=["GET", "HEAD"])
 def entity(path: str) -> Response:
     """Any other path names an entity: ``/state/armenia`` is ``<base>state/armenia``."""
-    release = _release()
-    store = _published().get()
-    base = base_iri(release)
+    base, store_for = _entity_source()
     iri, suffix = base + path, None
     stem, dot, ext = path.rpartition(".")
-    if dot and ext in ENTITY_FORMATS and not linked_data.exists(store, iri):
+    if dot and ext in ENTITY_FORMATS and not linked_data.exists(store_for(iri), iri):
         iri, suffix = base + stem, ext
+    store = store_for(iri)
     if not linked_data.exists(store, iri):
         raise HttpError(
             404,

@@ -10,6 +10,9 @@ Update mode, off by default: with ``SPARQL_UPDATE_TOKEN`` set (and a store of it
 <token>`` runs (204); ``using-graph-uri``/``using-named-graph-uri`` become USING clauses;
 LOAD and SERVICE are refused as in queries.
 
+Fronting an external store (``SPARQL_BACKEND_URL``, ``kg-serve --endpoint``): the same
+parsing, checks and negotiation, then ``server.remote`` forwards the query; read-only.
+
 Timeouts: pyoxigraph 0.5 cannot cancel a running query, so queries run in a pool of worker
 processes (``server.executor``) that each open the store read-only; a query that runs past
 ``SPARQL_TIMEOUT_SECONDS`` has its worker killed and replaced, and the client gets a 503 — never
@@ -60,6 +63,7 @@ from server.protocol import (
     choose_format,
     parse_request,
 )
+from server.remote import backend, run_query
 from server.store import PublishedStore
 
 if TYPE_CHECKING:
@@ -101,6 +105,11 @@ def endpoint() -> Response:
         return _update(published.get(), query_request)
     info = analyse_query(query_request.query, request.base_url)
     fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
+    external = backend()
+    if external is not None:  # kg-serve --endpoint: the external store answers
+        answer = run_query(external, query_request, info, fmt)
+        note_query(query_request.query, answer.count)
+        return Response(answer.body, content_type=fmt.content_type)
     body, unknown = _run(published, query_request, info, fmt)
     response = Response(body, content_type=fmt.content_type)
     for iri in unknown:
