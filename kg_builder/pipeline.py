@@ -49,6 +49,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TypeVar, cast
@@ -467,6 +468,7 @@ def _run(
                     )
                     continue
                 cache.put(outcome)
+                outcome.graph = b""  # read back from the cache when needed: bounded memory
                 accept(outcome, new=True)
     pause_point("built")
     if invalid and not config.keep_going:
@@ -571,12 +573,13 @@ def _publish(
     with _timed(report, "store"):
         for name in staged.graph_names() - wanted:
             staged.drop(name)
-        graphs = {str(iris.ontology_graph()): _canonical_nt(ontology)}
+        graphs = [(str(iris.ontology_graph()), _canonical_nt(ontology))]
         if reference_changed:
-            graphs[str(iris.reference_graph())] = reference_nt
+            graphs.append((str(iris.reference_graph()), reference_nt))
         cache = DocCache(config.out_dir)
-        graphs.update({str(iris.document_graph(e.doc_id)): cache.graph(e) for e in changed})
-        staged.replace_many(graphs)
+        staged.replace_many(
+            chain(graphs, ((str(iris.document_graph(e.doc_id)), cache.graph(e)) for e in changed))
+        )
     pause_point("staged")
 
     # Constraints that span documents: the entities described by more than one graph.

@@ -41,6 +41,7 @@ from kg_builder.namespaces import (
 )
 
 PARTIAL = ".partial"
+BULK_BYTES = 256 << 20  # N-Quads per bulk load: few files in the store, bounded memory
 PREFIXES = {
     "osce": str(OSCE._NS),
     "org": str(ORG),
@@ -108,15 +109,25 @@ class StagedRelease:
         """Make the named graph ``name`` hold exactly the N-Triples ``data``."""
         self.replace_many({str(name): data})
 
-    def replace_many(self, graphs: dict[str, bytes]) -> None:
-        """Make each named graph hold exactly its N-Triples, in one bulk load: the bulk
-        loader writes new files per call, so one call for every graph, not one per graph."""
+    def replace_many(self, graphs: Iterable[tuple[str, bytes]] | dict[str, bytes]) -> None:
+        """Make each named graph hold exactly its N-Triples. The bulk loader writes new files
+        per call, so the graphs go in batches of about ``BULK_BYTES``, not one call per graph;
+        ``graphs`` may be a generator (read from the cache one at a time), so that the whole
+        corpus is never in memory at once."""
+        pairs = graphs.items() if isinstance(graphs, dict) else graphs
+        batch: list[bytes] = []
+        size = 0
         try:
-            for name in graphs:
+            for name, data in pairs:
                 self.drop(name)
-            quads = b"".join(to_nquads(data, name) for name, data in graphs.items())
-            if quads:
-                self.store.bulk_load(quads, ox.RdfFormat.N_QUADS)
+                quads = to_nquads(data, name)
+                batch.append(quads)
+                size += len(quads)
+                if size >= BULK_BYTES:
+                    self.store.bulk_load(b"".join(batch), ox.RdfFormat.N_QUADS)
+                    batch, size = [], 0
+            if batch:
+                self.store.bulk_load(b"".join(batch), ox.RdfFormat.N_QUADS)
         except OSError as exc:
             self.abandon()
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
