@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from server import dumps, graph_store, observability, remote, resources, sparql, ui, void
+from server.analysis import service_allowlist
 from server.errors import register_error_handlers
 from server.executor import PublishedExecutor
 from server.store import PublishedStore
@@ -61,6 +62,13 @@ SETTINGS = (
         "within SPARQL_TIMEOUT_SECONDS; read-only; /store is 501, dumps and VoID come from a "
         "local release if there is one (docs/SCALING.md).",
     ),
+    Setting(
+        "SPARQL_SERVICE_ALLOWLIST",
+        (),
+        "SPARQL endpoints a query may federate with (kg-serve --allow-service): absolute "
+        "http(s) IRIs; SERVICE <iri> is run only when written with one of them, exactly, in "
+        "full; any other SERVICE is a 400. Empty: SERVICE is refused.",
+    ),
 )
 
 
@@ -74,6 +82,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["KG_OUT_DIR"] = Path(app.config["KG_OUT_DIR"])
     for name in ("SPARQL_MAX_QUERY_BYTES", "SPARQL_TIMEOUT_SECONDS"):
         app.config[name] = int(app.config[name])
+    app.config["SPARQL_SERVICE_ALLOWLIST"] = service_allowlist(
+        app.config["SPARQL_SERVICE_ALLOWLIST"]
+    )
     if app.config["MAX_CONTENT_LENGTH"] is None:  # refuse bodies no query could fill, unread
         app.config["MAX_CONTENT_LENGTH"] = 3 * app.config["SPARQL_MAX_QUERY_BYTES"] + 4096
     store_path = app.config["KG_STORE_PATH"]

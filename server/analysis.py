@@ -9,6 +9,12 @@ codepoint escapes (``\\u0053ERVICE``) are expanded first, as the grammar does be
 Where the scan cannot tell what a query is (no query form, a FROM that names no IRI), rdflib's
 parser decides, under a lock: it is not safe to call from several threads at once.
 
+SERVICE is refused unless the operator allow-lists its endpoint (``SPARQL_SERVICE_ALLOWLIST``,
+empty by default), and then only in the one spelling that cannot be misread: the full IRI,
+``SERVICE [SILENT] <http://…>``, exactly as listed, with nothing but spaces or comments between
+the words. A variable, a prefixed name, a relative IRI or an IRI with escapes is refused: each
+is resolved by the engine in ways the scan would have to imitate to be sure where it points.
+
 The scan does not check the syntax: the engine does, in the query worker, and refuses with a
 400 (``explain_syntax_error`` then asks rdflib where the error is). Nesting deeper than
 ``MAX_NESTING`` brackets is refused before the engine sees it: its parser recurses, and a few
@@ -24,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from pyparsing import ParseBaseException, ParseResults
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
@@ -60,19 +66,60 @@ MAX_NESTING = 256  # brackets ({, (, [) open at once
 
 
 @lru_cache(maxsize=4096)
-def analyse_query(query: str, base_iri: str = "") -> QueryInfo:
-    """Scan ``query`` and refuse, with a 400, SERVICE, undeclared prefixes and deep nesting.
+def analyse_query(
+    query: str, base_iri: str = "", services: frozenset[str] = frozenset()
+) -> QueryInfo:
+    """Scan ``query`` and refuse, with a 400, SERVICE (unless to one of the endpoint IRIs in
+    ``services``), undeclared prefixes and deep nesting.
 
-    Answers are cached by query text (refusals are not cached, they raise every time), so the
-    queries of a dashboard or an application are scanned once per process.
+    Answers are cached by query text, base and allow-list (refusals are not cached, they raise
+    every time), so the queries of a dashboard or an application are scanned once per process.
 
     FROM / FROM NAMED IRIs come back resolved against the query's BASE declarations, which
     resolve against ``base_iri`` (the endpoint's URL, the base the engine is given too).
     """
-    info = _lexical_info(_tokens(query), base_iri)
+    info = _lexical_info(_tokens(query, services), base_iri)
     if info is None:  # the scan cannot tell: rdflib's parser decides (and explains)
-        return _parsed_info(query, base_iri)
+        return _parsed_info(query, base_iri, services)
     return info
+
+
+def service_allowlist(value: object) -> frozenset[str]:
+    """The ``SPARQL_SERVICE_ALLOWLIST`` setting as a set of endpoint IRIs: a list of strings,
+    or one string of them separated by spaces or commas (``FLASK_*`` environment variables).
+
+    ValueError, naming the value, for anything but absolute http(s) IRIs that can be written
+    as a SPARQL IRIREF (no spaces, ``<>"{}|^`` backquote or backslash).
+    """
+    if value is None:
+        return frozenset()
+    items = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple | set | frozenset):
+        raise ValueError(f"SPARQL_SERVICE_ALLOWLIST: {value!r} is not a list of endpoint IRIs")
+    out = set()
+    for item in items:
+        if item == "":
+            continue
+        if not (isinstance(item, str) and _is_endpoint_iri(item)):
+            raise ValueError(
+                f"SPARQL_SERVICE_ALLOWLIST: {item!r} is not an absolute http(s) IRI of a SPARQL "
+                "endpoint (e.g. https://query.wikidata.org/sparql)"
+            )
+        out.add(item)
+    return frozenset(out)
+
+
+def _is_endpoint_iri(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(host)
+        and _IRIREF.fullmatch(f"<{text}>") is not None
+    )
 
 
 def explain_syntax_error(query: str) -> ProtocolError | None:
@@ -153,21 +200,23 @@ def _unescape_codepoints(text: str) -> str:
     return _CODEPOINT.sub(expand, text) if "\\" in text else text
 
 
-def _tokens(query: str) -> list[_Token]:
+def _tokens(query: str, services: frozenset[str] = frozenset()) -> list[_Token]:
     """The words, names, IRIs and literals of ``query`` (no spaces, comments or punctuation);
-    ProtocolError (400) for SERVICE and for nesting deeper than MAX_NESTING.
+    ProtocolError (400) for a SERVICE not to one of ``services`` and for nesting deeper than
+    MAX_NESTING.
 
     A parser that expands codepoint escapes reads the expanded text, one that does not reads
     the text as sent: both are scanned for refusals, the tokens come from the expanded one.
     """
     expanded = _unescape_codepoints(query)
     if expanded != query:
-        _scan(query)
-    return _scan(expanded)
+        _scan(query, services)
+    return _scan(expanded, services)
 
 
-def _scan(text: str) -> list[_Token]:
+def _scan(text: str, services: frozenset[str]) -> list[_Token]:
     out: list[_Token] = []
+    service_ends: list[int] = []  # where each SERVICE keyword ends in ``text``
     depth = 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
@@ -190,11 +239,34 @@ def _scan(text: str) -> list[_Token]:
             out.append(_Token(kind, match.group(), prefix, local))
         else:
             out.append(_Token(kind, match.group()))
-    for i, token in enumerate(out):
-        if token.keyword == "service":
-            target = next((t.text for t in out[i + 1 : i + 3] if t.keyword != "silent"), "")
-            raise _service_refused(target)
+            if out[-1].keyword == "service":
+                service_ends.append(match.end())
+    for end in service_ends:
+        _check_service(text, end, services)
     return out
+
+
+def _check_service(text: str, end: int, services: frozenset[str]) -> None:
+    """Refuse the SERVICE keyword that ends at ``end`` in ``text`` unless the next token (past
+    spaces and comments, and an optional SILENT) is the full IRI of an allow-listed endpoint.
+    Punctuation counts as a token here: nothing the scan skips may stand before the IRI."""
+    following: list[tuple[_Token, int]] = []  # up to two tokens and where they start
+    for match in _TOKEN.finditer(text, end):
+        kind = match.lastgroup or "other"
+        if kind in ("space", "comment"):
+            continue
+        following.append((_Token(kind, match.group()), match.start()))
+        if len(following) == 2 or following[0][0].keyword != "silent":
+            break
+    target, start = following[-1] if following else (_Token("other", ""), end)
+    if target.kind == "iri" and target.text[1:-1] in services:
+        return
+    if target.keyword == "silent":  # SILENT and then nothing
+        target = _Token("other", "")
+    if target.kind == "other" and target.text == "<":  # an IRI the IRIREF terminal cannot read
+        close = text.find(">", start, start + 200)
+        target = _Token("escaped", text[start : close + 1] if close >= 0 else "<...")
+    raise _service_refused(target.text, services, target.kind)
 
 
 def _lexical_info(tokens: list[_Token], base_iri: str) -> QueryInfo | None:
@@ -256,11 +328,11 @@ def _graph_name(token: _Token | None, base: str, prefixes: dict[str, str]) -> st
 _RDFLIB_LOCK = threading.Lock()  # rdflib's SPARQL parser is not safe in several threads at once
 
 
-def _parsed_info(query: str, base_iri: str) -> QueryInfo:
+def _parsed_info(query: str, base_iri: str, services: frozenset[str] = frozenset()) -> QueryInfo:
     """The analysis by rdflib's parser, for the queries the lexical scan cannot read."""
     prologue, body = _parse(parseQuery, query, "query")
     nodes = list(_nodes(body))
-    _refuse_service(nodes)
+    _refuse_service(nodes, services)
     base = base_iri
     prefixes: dict[str, str] = {}
     for decl in prologue:  # each BASE and PREFIX resolves against the BASE before it
@@ -288,14 +360,46 @@ def _undeclared_prefix(prefix: str) -> ProtocolError:
     )
 
 
-def _service_refused(target: str) -> ProtocolError:
+def _service_refused(
+    target: str, services: frozenset[str] = frozenset(), kind: str = "iri"
+) -> ProtocolError:
+    """The 400 for a SERVICE to ``target`` (a token of ``kind``: iri, var, pname, escaped...)
+    that the allow-list ``services`` does not let through."""
+    if not services:
+        return ProtocolError(
+            400,
+            f"SERVICE {target} is not allowed: federated queries are disabled on this endpoint.",
+            "Query the other endpoint yourself, or load our dumps from /dumps/ into a local "
+            "store and federate there.",
+            title="Federated query disabled",
+        )
+    listed = ", ".join(f"<{iri}>" for iri in sorted(services))
+    write = f"Write the endpoint as one of {listed}, in full: SERVICE <...> {{ ... }}."
+    if kind == "iri" and not _ABSOLUTE_IRI.match(target[1:-1]):
+        why = "a relative IRI is resolved against BASE by the engine, not checked here"
+    elif kind == "iri":
+        why = "this endpoint federates only with the endpoints it lists"
+        write = f"Use one of {listed}, or query {target} yourself."
+    elif kind == "var":
+        why = "a variable could name any endpoint; only a full IRI can be checked"
+    elif kind == "pname":
+        why = "a prefixed name is not checked; only a full IRI written out can be"
+    elif kind == "escaped":
+        why = (
+            "an IRI with escapes (or with characters an IRI cannot hold) is not checked; "
+            "write it out in full, without \\u escapes"
+        )
+    else:
+        why = "SERVICE must be followed by the endpoint's full IRI"
     return ProtocolError(
         400,
-        f"SERVICE {target} is not allowed: federated queries are disabled on this endpoint.",
-        "Query the other endpoint yourself, or load our dumps from /dumps/ into a local "
-        "store and federate there.",
-        title="Federated query disabled",
+        f"SERVICE {target or '(nothing)'} is not allowed: {why}.",
+        write,
+        title="Federated query not allowed",
     )
+
+
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 @dataclass(frozen=True)
@@ -347,10 +451,15 @@ def _parse(parser: Callable[[str], Any], text: str, what: str) -> Any:
         ) from e
 
 
-def _refuse_service(nodes: list[CompValue]) -> None:
+def _refuse_service(nodes: list[CompValue], services: frozenset[str] = frozenset()) -> None:
     for node in nodes:
-        if node.name == "ServiceGraphPattern":
-            raise _service_refused(_show(dict.get(node, "term")))
+        if node.name != "ServiceGraphPattern":
+            continue
+        term = dict.get(node, "term")
+        if isinstance(term, URIRef) and str(term) in services:
+            continue
+        kind = "iri" if isinstance(term, URIRef) else "var" if isinstance(term, Variable) else ""
+        raise _service_refused(_show(term), services, kind or "pname")
 
 
 def _nodes(tree: Any) -> Iterator[CompValue]:

@@ -29,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 
 from kg_builder.layout import current_release
 from server import create_app
+from server.analysis import service_allowlist
 
 ENV_PREFIX = "KG_SERVE"
 QUERY_LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(message)s"
@@ -93,6 +94,10 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
         raise click.BadParameter(
             f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    repeatable = {p.name for p in ctx.command.params if getattr(p, "multiple", False)}
+    for name in repeatable & set(names):  # allow_service = "http://…" means a list of one
+        if isinstance(names[name], str):
+            names[name] = [names[name]]
     ctx.default_map = {**(ctx.default_map or {}), **names}
     return path
 
@@ -150,6 +155,13 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     "--timeout.",
 )
 @click.option(
+    "--allow-service",
+    metavar="IRI",
+    multiple=True,
+    help="Let queries federate with the SPARQL endpoint at IRI (absolute http(s)); "
+    "repeatable. SERVICE <IRI> must name it exactly, in full. Default: SERVICE refused.",
+)
+@click.option(
     "--dev",
     is_flag=True,
     help="Run Flask's development server instead of gunicorn (one process, for debugging).",
@@ -162,10 +174,16 @@ def main(
     threads: int,
     timeout: int,
     endpoint: str | None,
+    allow_service: tuple[str, ...],
     dev: bool,
 ) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
     app_config: dict[str, Any] = {"KG_OUT_DIR": str(out_dir), "SPARQL_TIMEOUT_SECONDS": timeout}
+    try:
+        app_config["SPARQL_SERVICE_ALLOWLIST"] = sorted(service_allowlist(list(allow_service)))
+    except ValueError as exc:
+        message = str(exc).removeprefix("SPARQL_SERVICE_ALLOWLIST: ")
+        raise click.BadParameter(message, param_hint="'--allow-service'") from exc
     if endpoint:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -4,7 +4,8 @@ URL``), ``/sparql`` forwards each query to that SPARQL 1.1 query endpoint (``oxi
 
 What the local endpoint guarantees holds here too, because the request goes through the same
 steps before anything is sent: ``protocol.parse_request`` (updates 403, bad requests 400/413/415),
-``analysis.analyse_query`` (SERVICE refused, nesting bounded), ``protocol.choose_format`` (406).
+``analysis.analyse_query`` (SERVICE refused unless to an allow-listed endpoint, which the store
+then asks itself; nesting bounded), ``protocol.choose_format`` (406).
 FROM / FROM NAMED become ``default-graph-uri`` / ``named-graph-uri``, which override the query's
 own dataset (SPARQL 1.1 Protocol, 2.1.4), so the store is never asked to fetch a graph; the
 endpoint's URL is given to the store as the query's base IRI (a ``BASE`` on the first line).

@@ -8,7 +8,11 @@ ever fetched or read from disk for FROM. A GET without a query returns the servi
 Update mode, off by default: with ``SPARQL_UPDATE_TOKEN`` set (and a store of its own at
 ``KG_STORE_PATH``, never a published release), a POSTed update with ``Authorization: Bearer
 <token>`` runs (204); ``using-graph-uri``/``using-named-graph-uri`` become USING clauses;
-LOAD and SERVICE are refused as in queries.
+LOAD and SERVICE are refused (SERVICE even to an endpoint queries may federate with).
+
+Federation, off by default: a query's ``SERVICE <iri>`` runs only when ``iri`` is in
+``SPARQL_SERVICE_ALLOWLIST`` (``server.analysis`` says how strictly); the engine that runs the
+query, ours or the external store's, then asks that endpoint.
 
 Fronting an external store (``SPARQL_BACKEND_URL``, ``kg-serve --endpoint``): the same
 parsing, checks and negotiation, then ``server.remote`` forwards the query; read-only.
@@ -103,7 +107,9 @@ def endpoint() -> Response:
         return Response(body, content_type=fmt.content_type)
     if isinstance(query_request, UpdateRequest):
         return _update(published.get(), query_request)
-    info = analyse_query(query_request.query, request.base_url)
+    info = analyse_query(
+        query_request.query, request.base_url, current_app.config["SPARQL_SERVICE_ALLOWLIST"]
+    )
     fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
     external = backend()
     if external is not None:  # kg-serve --endpoint: the external store answers

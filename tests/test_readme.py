@@ -57,7 +57,7 @@ def settings_table() -> str:
 
     rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
     for setting in SETTINGS:
-        default = "(none)" if setting.default in (None, "") else f"`{setting.default}`"
+        default = "(none)" if setting.default in (None, "", ()) else f"`{setting.default}`"
         meaning = setting.help.replace("<", "&lt;").replace(">", "&gt;")
         rows.append(f"| `{setting.name}` | {default} | {meaning} |")
     return "\n".join(rows) + "\n"
