@@ -268,9 +268,11 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
     finally:
         report.timings[stage] = round(report.timings.get(stage, 0.0) + time.perf_counter() - t0, 4)
         report.peak_rss_mib[stage] = _peak_mib(resource.RUSAGE_SELF)
-        workers = _peak_mib(resource.RUSAGE_CHILDREN)
-        if workers:
-            report.peak_rss_mib["workers"] = workers
+        if stage == "documents":  # the worker processes have ended (a child forked later
+            # would report the memory it shared with this process at the fork)
+            workers = _peak_mib(resource.RUSAGE_CHILDREN)
+            if workers:
+                report.peak_rss_mib["workers"] = workers
 
 
 def _peak_mib(who: int) -> float:
