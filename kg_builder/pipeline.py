@@ -616,7 +616,7 @@ def _publish(
             union, schema = _reasoning_input(staged, ontology, exclude=[str(iris.inferred_graph())])
             inference = reason(union, config.reasoner, schema)
             del union, schema
-            staged.replace(iris.inferred_graph(), _canonical_nt(inference.inferred))
+            staged.replace_triples(iris.inferred_graph(), inference.inferred)
             report.reasoning = {"engine": ENGINE_LABELS[inference.engine], "inconsistencies": 0}
             report.dropped = {
                 "inferred_not_valid_rdf": inference.dropped_invalid,

@@ -132,6 +132,15 @@ class StagedRelease:
             self.abandon()
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 
+    def replace_triples(
+        self, name: URIRef | str, triples: Iterable[tuple[Node, Node, Node]]
+    ) -> None:
+        """Make the named graph ``name`` hold exactly ``triples`` (rdflib terms), written as
+        sorted N-Triples by Oxigraph's serializer (no rdflib graph needed)."""
+        lines = self._serialize(_ox_triples(triples), ox.RdfFormat.N_TRIPLES).splitlines(True)
+        lines.sort()
+        self.replace(name, b"".join(lines))
+
     def drop(self, name: URIRef | str) -> None:
         graph = ox.NamedNode(str(name))
         if self.store.contains_named_graph(graph):
@@ -201,7 +210,9 @@ class StagedRelease:
         return self._serialize(quads, ox.RdfFormat.N_QUADS)
 
     def _serialize(
-        self, items: Iterable[Quad] | Iterable[ox.Triple] | ox.QueryTriples, fmt: ox.RdfFormat
+        self,
+        items: Iterable[Quad] | Iterable[ox.Triple] | ox.QueryTriples,
+        fmt: ox.RdfFormat,
     ) -> bytes:
         try:
             data = ox.serialize(items, format=fmt)
@@ -286,6 +297,26 @@ Quad = ox.Quad
 
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _ox_triples(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[ox.Triple]:
+    for s, p, o in triples:
+        subject = ox.BlankNode(str(s)) if isinstance(s, BNode) else ox.NamedNode(str(s))
+        yield ox.Triple(subject, ox.NamedNode(str(p)), _oxigraph(o))
+
+
+def _oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF 1.1 term: {term!r}")
 
 
 def rdflib_quads(quads: Iterable[Quad]) -> Iterator[tuple[str, tuple[Node, Node, Node]]]:

@@ -66,7 +66,7 @@ Triple = tuple[Node, Node, Node]
 class Inference:
     """The new triples; how many were dropped as not RDF or as saying nothing; which engine."""
 
-    inferred: Graph
+    inferred: set[Triple]  # a set, not an rdflib graph: a graph's indexes took a gigabyte
     dropped_invalid: int
     dropped_trivial: int
     engine: str = DEFAULT_ENGINE
@@ -160,7 +160,7 @@ def _reason(asserted: Graph | set[Triple], engine: str, schema: Graph) -> Infere
         closure: Iterable[Triple] = _owlrl_closure(base)
     else:
         closure = _reasonable_closure(base, schema)
-    inferred = Graph()
+    inferred: set[Triple] = set()
     invalid = trivial = 0
     rdf_type, thing, same_as, string = RDF.type, OWL.Thing, OWL.sameAs, XSD.string
     for s, p, o in closure:
