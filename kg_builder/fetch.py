@@ -128,7 +128,7 @@ def is_url(text: str) -> bool:
     return text.lower().startswith(("http://", "https://"))
 
 
-class _Retry(Retry):
+class RetryPolicy(Retry):
     """urllib3's retry policy with an injectable sleep and a bound on ``Retry-After``."""
 
     def __init__(
@@ -142,7 +142,7 @@ class _Retry(Retry):
         self.pause = pause
         self.max_wait = max_wait
 
-    def new(self, **kw: Any) -> _Retry:
+    def new(self, **kw: Any) -> RetryPolicy:
         retry = super().new(**kw)
         retry.pause = self.pause
         retry.max_wait = self.max_wait
@@ -224,7 +224,7 @@ class Fetcher:
             allowable_methods=("GET",),
             stale_if_error=False,
         )
-        retry = _Retry(
+        retry = RetryPolicy(
             total=retries,
             connect=retries,
             read=retries,
@@ -277,14 +277,14 @@ class Fetcher:
                 hint="open the URL in a browser to see where it leads",
             ) from exc
         except requests.exceptions.RequestException as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise self._timed_out(url, exc) from exc
             raise _request_error(url, exc) from exc
         return self._page(url, response)
 
     def _timed_out(self, url: str, exc: Exception) -> SourceError:
         connect, read = self.timeout
-        reading = _is_timeout(exc) == "read"
+        reading = is_timeout(exc) == "read"
         return SourceError(
             f"no {'data' if reading else 'connection'} within {read if reading else connect:g} s "
             f"(timeout; tried {self.retries + 1} time(s))",
@@ -398,7 +398,7 @@ class Fetcher:
         try:
             response = self.session.get(robots_url, timeout=self.timeout)
         except (requests.exceptions.RequestException, _Refused) as exc:
-            reason = exc.message if isinstance(exc, _Refused) else _first_reason(exc)
+            reason = exc.message if isinstance(exc, _Refused) else first_reason(exc)
             return f"robots.txt could not be read ({reason}), so the whole site is disallowed"
         status = response.status_code
         if status == 429 or status >= 500:
@@ -475,13 +475,13 @@ class Fetcher:
         except _Refused:
             raise
         except Exception as exc:  # urllib3's protocol, decoding and timeout errors
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise _Refused(
                     f"the body stopped coming for {self.timeout[1]:g} s (timeout)",
                     hint="the site is slow or down: try again later, or raise --fetch-timeout",
                 ) from exc
             raise _Refused(
-                f"the body could not be read: {_first_reason(exc)}",
+                f"the body could not be read: {first_reason(exc)}",
                 hint="the connection broke; try again later",
             ) from exc
         response._content = b"".join(chunks)
@@ -741,7 +741,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _is_timeout(exc: BaseException) -> str | None:
+def is_timeout(exc: BaseException) -> str | None:
     """``"read"`` or ``"connect"`` if a timeout is somewhere in the error chain."""
     seen: BaseException | None = exc
     for _ in range(6):
@@ -751,11 +751,11 @@ def _is_timeout(exc: BaseException) -> str | None:
             return "connect"
         if isinstance(seen, requests.exceptions.ReadTimeout | ReadTimeoutError):
             return "read"
-        seen = _inner(seen)
+        seen = inner_cause(seen)
     return None
 
 
-def _inner(exc: BaseException) -> BaseException | None:
+def inner_cause(exc: BaseException) -> BaseException | None:
     inner = getattr(exc, "reason", None)
     if not isinstance(inner, BaseException) and exc.args and isinstance(exc.args[0], BaseException):
         inner = exc.args[0]
@@ -765,24 +765,24 @@ def _inner(exc: BaseException) -> BaseException | None:
 def _request_error(url: str, exc: requests.exceptions.RequestException) -> SourceError:
     if isinstance(exc, requests.exceptions.SSLError):
         return SourceError(
-            f"TLS error: {_first_reason(exc)}",
+            f"TLS error: {first_reason(exc)}",
             subject=url,
             hint="the site's certificate is not trusted",
         )
     if isinstance(exc, requests.exceptions.ConnectionError):
         return SourceError(
-            f"cannot connect: {_first_reason(exc)}",
+            f"cannot connect: {first_reason(exc)}",
             subject=url,
             hint="check the host name and the network",
         )
-    return SourceError(f"request failed: {_first_reason(exc)}", subject=url, hint="check the URL")
+    return SourceError(f"request failed: {first_reason(exc)}", subject=url, hint="check the URL")
 
 
-def _first_reason(exc: BaseException) -> str:
+def first_reason(exc: BaseException) -> str:
     """The innermost useful message of a requests/urllib3 error chain."""
     reason: BaseException = exc
     for _ in range(6):
-        inner = _inner(reason)
+        inner = inner_cause(reason)
         if inner is None:
             break
         reason = inner
@@ -810,14 +810,19 @@ def _status_hint(status: int) -> str:
 
 
 __all__ = [
+    "RETRY_STATUSES",
     "USER_AGENT",
     "FetchOutcome",
     "Fetcher",
     "ListingLinks",
     "Page",
+    "RetryPolicy",
     "combined_failure",
     "fetch_sources",
+    "first_reason",
     "for_reader",
+    "inner_cause",
+    "is_timeout",
     "is_url",
     "listing_links",
     "read_sidecar",

@@ -184,27 +184,17 @@ class StagedRelease:
         """The triples (as rdflib terms) of every named graph but ``exclude`` whose predicate
         is one of ``predicates``, or that type a node with one of ``classes``: read through
         the store's predicate and object indexes, so the cost follows what is selected, not
-        the size of the store. A triple in several graphs comes once."""
-        skipped = {ox.NamedNode(s) for s in exclude}
+        the size of the store. A triple in several graphs comes once per graph."""
+        skipped = set(exclude)
         rdf_type = ox.NamedNode(str(RDF.type))
         patterns: list[tuple[ox.NamedNode, ox.NamedNode | None]] = [
             (ox.NamedNode(p), None) for p in predicates if p != str(RDF.type)
         ]
         patterns += [(rdf_type, ox.NamedNode(c)) for c in classes]
-        terms: dict[OxTerm, Node] = {}
-        seen: set[tuple[Node, Node, Node]] = set()
-        for p, o in patterns:
-            for quad in self.store.quads_for_pattern(None, p, o, None):
-                if quad.graph_name in skipped or isinstance(quad.graph_name, ox.DefaultGraph):
-                    continue
-                triple = (
-                    _rdflib(quad.subject, terms),
-                    _rdflib(quad.predicate, terms),
-                    _rdflib(quad.object, terms),
-                )
-                if triple not in seen:
-                    seen.add(triple)
-                    yield triple
+        quads = (q for p, o in patterns for q in self.store.quads_for_pattern(None, p, o, None))
+        for graph, triple in rdflib_quads(quads):
+            if graph and graph not in skipped:  # "": the default graph, unused by releases
+                yield triple
 
     def nquads(self, quads: list[Quad]) -> bytes:
         return self._serialize(quads, ox.RdfFormat.N_QUADS)

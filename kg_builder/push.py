@@ -57,10 +57,10 @@ from kg_builder.errors import PushError
 from kg_builder.fetch import (
     RETRY_STATUSES,
     USER_AGENT,
-    _first_reason,
-    _inner,
-    _is_timeout,
-    _Retry,
+    RetryPolicy,
+    first_reason,
+    inner_cause,
+    is_timeout,
 )
 from kg_builder.iris import Iris
 from kg_builder.layout import PUSHED, Release
@@ -256,7 +256,7 @@ class _ReleaseGraphs:
 
 def _session(config: PushConfig, sleep: Callable[[float], None]) -> requests.Session:
     session = requests.Session()
-    retry = _Retry(
+    retry = RetryPolicy(
         total=config.retries,
         connect=config.retries,
         read=config.retries,
@@ -304,7 +304,7 @@ def _request(
             timeout=(config.connect_timeout, config.timeout),
         )
     except requests.exceptions.RequestException as exc:
-        kind = None if _refused(exc) else _is_timeout(exc)
+        kind = None if _refused(exc) else is_timeout(exc)
         attempts = f"{config.retries + 1} attempt(s)"
         if kind == "read":
             message = f"no answer within {config.timeout:g} s ({attempts})"
@@ -313,11 +313,11 @@ def _request(
             message = f"no connection within {config.connect_timeout:g} s ({attempts})"
             hint = "Is the store running at this address?"
         elif isinstance(exc, requests.exceptions.ConnectionError):
-            reason = CONNECTION_PREFIX.sub("", _first_reason(exc))
+            reason = CONNECTION_PREFIX.sub("", first_reason(exc))
             message = f"cannot connect: {reason} ({attempts})"
             hint = "Is the store running at this address?"
         else:
-            message = f"request failed: {_first_reason(exc)}"
+            message = f"request failed: {first_reason(exc)}"
             hint = "Check the URL."
         raise PushError(f"{what}: {message}{done}", subject=url, hint=f"{hint} {_LOCAL}") from exc
     status = response.status_code
@@ -348,7 +348,7 @@ def _refused(exc: BaseException) -> bool:
             return False
         if isinstance(seen, NewConnectionError | NameResolutionError):
             return True
-        seen = _inner(seen)
+        seen = inner_cause(seen)
     return False
 
 

@@ -72,6 +72,12 @@ class Inference:
     engine: str = DEFAULT_ENGINE
 
 
+# The terms of the RDF, RDFS and OWL vocabularies (rdflib's closed namespaces list them).
+VOCABULARY = frozenset(
+    URIRef(str(ns) + name) for ns in (RDF, RDFS, OWL) for name in ns.__annotations__
+)
+
+
 @dataclass(frozen=True)
 class Relevance:
     """What decides whether an asserted triple can take part in an OWL 2 RL rule."""
@@ -84,16 +90,7 @@ class Relevance:
         """The terms ``schema`` (the ontology, and any schema triples of the data) mentions,
         plus the RDF, RDFS and OWL vocabularies themselves."""
         mentioned = {t for triple in schema for t in triple if isinstance(t, URIRef)}
-        vocabulary = {
-            URIRef(ns + name)
-            for ns, names in (
-                (str(RDF), RDF.__annotations__),
-                (str(RDFS), RDFS.__annotations__),
-                (str(OWL), OWL.__annotations__),
-            )
-            for name in names
-        }
-        terms = frozenset(mentioned | vocabulary)
+        terms = frozenset(mentioned) | VOCABULARY
         return cls(terms, terms)
 
     def keeps(self, triple: Triple) -> bool:
