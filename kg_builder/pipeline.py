@@ -657,6 +657,18 @@ def _publish(
                 vocabulary=str(OSCE._NS),
                 build=iris.build(build_id),
                 modified=started,
+                # the documents' subjects are in their cache entries: no filtered scan
+                iri_subjects=chain(
+                    chain.from_iterable(e.subjects for e in entries.values()),
+                    staged.iri_subjects(
+                        str(n)
+                        for n in (
+                            iris.ontology_graph(),
+                            iris.reference_graph(),
+                            iris.inferred_graph(),
+                        )
+                    ),
+                ),
             ),
         )
         write_ontology_docs(config.ontology, release.docs)

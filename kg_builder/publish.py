@@ -221,6 +221,17 @@ class StagedRelease:
         counts["documents"] = sum(per_graph.values())
         return counts
 
+    def iri_subjects(self, names: Iterable[str]) -> Iterator[str]:
+        """The IRI subjects of the named graphs ``names``, each once per graph."""
+        for name in names:
+            query = f"SELECT DISTINCT ?s WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+            result = self.store.query(query)
+            assert isinstance(result, ox.QuerySolutions)  # noqa: S101 - a SELECT gives solutions
+            for row in result:
+                subject = row["s"]
+                if isinstance(subject, ox.NamedNode):
+                    yield subject.value
+
     def graph_nt(self, name: URIRef | str) -> bytes:
         """The named graph ``name`` as N-Triples."""
         quads = self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 
 from kg_builder.namespaces import RDF, RDFS, SKOS, VOID
+from kg_builder.pipeline import BuildResult
 from kg_builder.publish import stage_release
 from kg_builder.void import describe
 
@@ -28,7 +30,7 @@ def graphs() -> dict[URIRef, Graph]:
     return {URIRef(EX + "graph/a"): a, URIRef(EX + "graph/b"): b}
 
 
-def void_of(tmp_path: Path) -> Graph:
+def void_of(tmp_path: Path, iri_subjects: list[str] | None = None) -> Graph:
     def describe_store(store: ox.Store) -> Graph:
         return describe(
             store,
@@ -38,6 +40,7 @@ def void_of(tmp_path: Path) -> Graph:
             vocabulary=EX + "ontology#",
             build=URIRef(EX + "build/1"),
             modified=datetime(2026, 1, 1, tzinfo=UTC),
+            iri_subjects=iri_subjects,
         )
 
     release = stage_release(tmp_path, "b1", graphs(), describe_store)
@@ -58,6 +61,40 @@ def test_void_counts_distinct_triples_of_the_union(tmp_path: Path) -> None:
     assert value(g, DATASET, VOID.properties) == 3
     assert value(g, URIRef(EX + "graph/a"), VOID.triples) == 6
     assert value(g, URIRef(EX + "graph/b"), VOID.triples) == 3
+
+
+def test_entities_from_the_callers_subjects_are_the_store_count(tmp_path: Path) -> None:
+    subjects = [str(s) for g in graphs().values() for s in g.subjects()]  # s0 in both graphs
+    counted = void_of(tmp_path / "counted")
+    given = void_of(tmp_path / "given", subjects)
+    assert value(given, DATASET, VOID.entities) == value(counted, DATASET, VOID.entities) == 4
+    assert isomorphic(given, counted)
+
+
+def test_a_builds_void_counts_what_its_store_holds(seed_build: BuildResult) -> None:
+    """The pipeline gives VoID the subjects from its cache entries: the counts must be the
+    store's own."""
+    g = Graph().parse(seed_build.release.void)
+    dataset = next(g.subjects(RDF.type, VOID.Dataset))
+    store = ox.Store.read_only(str(seed_build.release.store))
+
+    def count(query: str) -> int:
+        (row,) = store.query(query)  # type: ignore[misc]
+        return int(row[0].value)
+
+    quad = "GRAPH ?g { ?s ?p ?o }"
+    assert value(g, dataset, VOID.entities) == count(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {quad} FILTER isIRI(?s) }}"
+    )
+    assert value(g, dataset, VOID.triples) == count(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {quad} }} }}"
+    )
+    assert value(g, dataset, VOID.distinctObjects) == count(
+        f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {quad} }}"
+    )
+    assert value(g, dataset, VOID.distinctSubjects) == count(
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {quad} }}"
+    )
 
 
 def test_void_partitions(tmp_path: Path) -> None:
