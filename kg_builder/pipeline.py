@@ -96,7 +96,7 @@ from kg_builder.publish import (
     promote,
     rdflib_quads,
 )
-from kg_builder.reason import ENGINE_LABELS, Relevance, is_schema, reason
+from kg_builder.reason import ENGINE_LABELS, VOCABULARY, Relevance, is_schema, reason_file
 from kg_builder.reference import build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import (
@@ -626,9 +626,11 @@ def _publish(
             }
         else:
             progress("reason")
-            union, schema = _reasoning_input(staged, ontology, exclude=[str(iris.inferred_graph())])
-            inference = reason(union, config.reasoner, schema)
-            del union, schema
+            given = staged.root / "reasoning-input.ttl"  # in the release being staged
+            schema = _reasoning_input(staged, ontology, [str(iris.inferred_graph())], given)
+            inference = reason_file(given, config.reasoner, schema=schema)
+            given.unlink()
+            del schema
             _give_back_memory()
             staged.replace_triples(iris.inferred_graph(), inference.inferred)
             report.reasoning = {"engine": ENGINE_LABELS[inference.engine], "inconsistencies": 0}
@@ -727,28 +729,25 @@ def _graphs(
 
 
 def _reasoning_input(
-    staged: StagedRelease, ontology: Graph, exclude: list[str]
-) -> tuple[set[tuple[Node, Node, Node]], Graph]:
-    """The asserted triples an OWL 2 RL rule can act on (``kg_builder.reason.Relevance``),
-    read from the store by predicate and class (every triple when ``owl:sameAs`` is used),
-    and the schema among them: the ontology, the data's own axioms and the RDF lists."""
-    relevance = Relevance.of(ontology)
-    asked: tuple[frozenset[URIRef], frozenset[URIRef]] = (frozenset(), frozenset())
-    selected: set[tuple[Node, Node, Node]] = set()
-    while (relevance.predicates, relevance.classes) != asked:  # the data's axioms widen it
-        predicates = relevance.predicates - asked[0]
-        classes = relevance.classes - asked[1]
-        asked = (relevance.predicates, relevance.classes)
-        selected.update(staged.select(map(str, predicates), map(str, classes), exclude))
-        relevance = relevance.widen(t for t in selected if is_schema(t))
-    if any(p == OWL.sameAs for _s, p, _o in selected):
-        everything = Graph().parse(data=staged.union_nt(exclude=exclude), format="nt")
-        return set(everything), everything
+    staged: StagedRelease, ontology: Graph, exclude: list[str], path: Path
+) -> Graph:
+    """Write to ``path`` the asserted triples an OWL 2 RL rule can act on
+    (``kg_builder.reason.Relevance``): those with a predicate, or typing with a class, that the
+    ontology or the data's own axioms mention (every triple when ``owl:sameAs`` is used).
+    Return the schema among them: the axioms and the RDF lists."""
+    # The axioms and lists use the RDF, RDFS and OWL vocabularies, all of which are relevant:
+    # read them first (few), widen by the data's own axioms, then write the rest.
+    vocabulary = [str(t) for t in VOCABULARY]
     schema = Graph()
-    for triple in selected:
+    for triple in staged.select(vocabulary, vocabulary, exclude):
         if is_schema(triple) or triple[1] in (RDF.first, RDF.rest):
             schema.add(triple)
-    return selected, schema
+    if staged.holds(str(OWL.sameAs), exclude):
+        staged.write_triples(path, exclude)
+        return schema
+    relevance = Relevance.of(ontology).widen(t for t in schema if is_schema(t))
+    staged.write_triples(path, exclude, map(str, relevance.predicates), map(str, relevance.classes))
+    return schema
 
 
 def _withdraw(

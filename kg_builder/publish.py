@@ -169,15 +169,6 @@ class StagedRelease:
             if quad.graph_name not in skipped and isinstance(quad.graph_name, ox.NamedNode)
         ]
 
-    def union_nt(self, exclude: Iterable[str] = ()) -> bytes:
-        """The triples of every named graph but ``exclude``, merged, as N-Triples."""
-        filters = "".join(f" FILTER(?g != <{name}>)" for name in exclude)
-        merged = self.store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{filters} }}"
-        )
-        assert isinstance(merged, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
-        return self._serialize(merged, ox.RdfFormat.N_TRIPLES)
-
     def select(
         self, predicates: Iterable[str], classes: Iterable[str], exclude: Iterable[str] = ()
     ) -> Iterator[tuple[Node, Node, Node]]:
@@ -195,6 +186,44 @@ class StagedRelease:
         for graph, triple in rdflib_quads(quads):
             if graph and graph not in skipped:  # "": the default graph, unused by releases
                 yield triple
+
+    def write_triples(
+        self,
+        path: Path,
+        exclude: Iterable[str],
+        predicates: Iterable[str] | None = None,
+        classes: Iterable[str] = (),
+    ) -> None:
+        """Write to ``path``, as N-Triples, the triples of every named graph but ``exclude``
+        whose predicate is one of ``predicates`` or that type a node with one of ``classes``
+        (every triple when ``predicates`` is None). One query, serialised by Oxigraph: no
+        Python object per triple."""
+        graphs = ", ".join(f"<{name}>" for name in exclude)
+        outside = f" FILTER(?g NOT IN ({graphs}))" if graphs else ""
+        if predicates is None:
+            where = f"GRAPH ?g {{ ?s ?p ?o }}{outside}"
+        else:
+            listed = " ".join(f"<{p}>" for p in sorted(predicates) if p != str(RDF.type))
+            typed = " ".join(f"<{c}>" for c in sorted(classes))
+            where = (
+                f"{{ VALUES ?p {{ {listed} }} GRAPH ?g {{ ?s ?p ?o }}{outside} }} UNION "
+                f"{{ VALUES ?o {{ {typed} }} GRAPH ?g {{ ?s a ?o }}{outside} "
+                f"BIND(<{RDF.type}> AS ?p) }}"
+            )
+        result = self.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
+        assert isinstance(result, ox.QueryTriples)  # noqa: S101 - a CONSTRUCT gives triples
+        try:
+            ox.serialize(result, str(path), ox.RdfFormat.N_TRIPLES)
+        except OSError as exc:
+            raise PublishError(f"cannot write the release: {exc}", subject=str(path)) from exc
+
+    def holds(self, predicate: str, exclude: Iterable[str]) -> bool:
+        """Whether a named graph but ``exclude`` has a triple with ``predicate``."""
+        skipped = {ox.NamedNode(s) for s in exclude}
+        quads = self.store.quads_for_pattern(None, ox.NamedNode(predicate), None, None)
+        return any(
+            isinstance(q.graph_name, ox.NamedNode) and q.graph_name not in skipped for q in quads
+        )
 
     def nquads(self, quads: list[Quad]) -> bytes:
         return self._serialize(quads, ox.RdfFormat.N_QUADS)

@@ -32,7 +32,7 @@ from kg_builder.layout import Release
 from kg_builder.namespaces import OA, ORG, OSCE, OWL, RDF, RDFS, SCHEMA, SKOS, XSD
 from kg_builder.pipeline import BuildResult, _reasoning_input, load_ontology
 from kg_builder.publish import StagedRelease
-from kg_builder.reason import ENGINES, Inference, reason
+from kg_builder.reason import _REASONABLE_AXIOMS, ENGINES, Inference, reason, reason_file
 
 EX = Namespace("https://example.org/")
 Triple = tuple[Node, Node, Node]
@@ -361,16 +361,19 @@ def test_a_term_the_fast_engine_cannot_read_is_an_error_not_a_crash() -> None:
 # --- the triples left out of reasoning ------------------------------------------------------
 
 
-def _selected(base: Release, out: Path, ontology: Graph) -> tuple[set[Triple], Graph]:
-    """What the pipeline hands the reasoner, read from a checkpoint of ``base``'s store."""
+def _selected(base: Release, out: Path, ontology: Graph) -> tuple[set[Triple], Graph, Path]:
+    """What the pipeline hands the reasoner (the triples and the file they are in), read from
+    a checkpoint of ``base``'s store, and the schema among them."""
     inferred = str(Iris(BuildConfig().base_iri).inferred_graph())
     staged = StagedRelease(out, "probe", base)
+    given = out / "given.ttl"
     try:
-        selected, schema = _reasoning_input(staged, ontology, exclude=[inferred])
+        schema = _reasoning_input(staged, ontology, [inferred], given)
     finally:
         staged.abandon()
-    assert set(schema) <= selected
-    return selected, schema
+    selected = set(Graph().parse(given, format="nt"))
+    assert _ground(schema) <= _ground(selected)
+    return selected, schema, given
 
 
 @pytest.mark.slow
@@ -382,7 +385,7 @@ def test_the_triples_left_out_of_reasoning_change_no_inference(
     tmp_path: Path,
     engine: str,
 ) -> None:
-    selected, schema = _selected(
+    selected, schema, given = _selected(
         seed_build.release, tmp_path, load_ontology(BuildConfig().ontology)
     )
     # the ontology's lists are blank nodes, read twice under other labels: compared apart
@@ -391,7 +394,7 @@ def test_the_triples_left_out_of_reasoning_change_no_inference(
     assert len(left_out) > len(asserted) / 3  # the mentions' annotations, mostly
     assert {p for _s, p, _o in left_out} >= {OA.hasSelector, OA.exact, OA.start}
     assert len(selected) - len(_ground(selected)) == len(asserted) - len(_ground(asserted))
-    inferred = _ground(reason(selected, engine, schema).inferred)
+    inferred = _ground(reason_file(given, engine, schema=schema).inferred)
     full = _ground(both[engine])
     assert {t for t in inferred if not _is_schema(t)} == {t for t in full if not _is_schema(t)}
     assert inferred <= full
@@ -419,10 +422,10 @@ def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_p
     data.add((EX.a, EX.near, EX.b))  # governed by nothing in the ontology...
     data.add((EX.a, EX.note, Literal("left out")))
     data.add((EX.near, RDF.type, OWL.SymmetricProperty))  # ...but by the data's own axiom
-    selected, schema = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
+    selected, schema, given = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
     assert (EX.a, EX.near, EX.b) in selected
     assert (EX.a, EX.note, Literal("left out")) not in selected
-    assert (EX.b, EX.near, EX.a) in reason(selected, schema=schema).inferred
+    assert (EX.b, EX.near, EX.a) in reason_file(given, schema=schema).inferred
 
 
 def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Path):
@@ -430,6 +433,12 @@ def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Pa
     data = Graph()
     data.add((EX.a, EX.note, Literal("kept")))
     data.add((EX.a, OWL.sameAs, EX.c))
-    selected, schema = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
+    selected, schema, given = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
     assert selected == set(data)
-    assert (EX.c, EX.note, Literal("kept")) in reason(selected, schema=schema).inferred
+    assert (EX.c, EX.note, Literal("kept")) in reason_file(given, schema=schema).inferred
+
+
+def test_the_axioms_reasonable_adds_to_every_graph_are_known() -> None:
+    import reasonable
+
+    assert set(reasonable.PyReasoner().get_base_triples()) == _REASONABLE_AXIOMS
