@@ -286,15 +286,17 @@ class StagedRelease:
             with release.nquads_dump.open("wb") as out:
                 for name, data in parts:
                     out.write(to_nquads(data, name))
-            quads = ox.parse(path=str(release.nquads_dump), format=ox.RdfFormat.N_QUADS)
-            ox.serialize(
-                (q.triple for q in quads),
-                str(release.turtle_dump),
-                ox.RdfFormat.TURTLE,
-                prefixes=PREFIXES,
-            )
-            with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL: both at once
-                list(pool.map(_gzip, (release.nquads_dump, release.turtle_dump)))
+            with ThreadPoolExecutor(1) as pool:  # zlib lets go of the GIL: the Turtle meanwhile
+                packed = pool.submit(_gzip, release.nquads_dump)
+                quads = ox.parse(path=str(release.nquads_dump), format=ox.RdfFormat.N_QUADS)
+                ox.serialize(
+                    (q.triple for q in quads),
+                    str(release.turtle_dump),
+                    ox.RdfFormat.TURTLE,
+                    prefixes=PREFIXES,
+                )
+                _gzip(release.turtle_dump)
+                packed.result()
             if describe is not None:
                 release.void.write_text(
                     describe(store).serialize(format="turtle"), encoding="utf-8"

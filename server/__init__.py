@@ -111,4 +111,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(resources.bp)  # last: its catch-all serves entity IRIs
     register_error_handlers(app)
+    app.wsgi_app = sparql.QueryFastPath(app)  # type: ignore[method-assign]
     return app

@@ -8,9 +8,12 @@ starts a replacement and raises :class:`QueryTimeout` (the endpoint answers 503,
 with a truncated body).
 
 A worker evaluates the query *and serializes the results fully* (a pyoxigraph format crosses
-to it by name, as format objects do not pickle) into a buffer bounded by ``max_result_bytes``;
-the web process receives finished bytes in one message (a fixed header, then the body: one
-wake-up of the waiting thread, no pickling of results), or a typed error:
+to it by name) into a buffer bounded by ``max_result_bytes``; the web process receives finished
+bytes in one message (a fixed header, then the body: one wake-up of the waiting thread, no
+pickling of results), or a typed error. A job crosses as one ``marshal``-ed tuple of plain
+values; the web process waits on a ``poll`` object each worker keeps for its pipe and its
+process sentinel. Per query that is one write and one wake-up each way and nothing else:
+the round trip is most of the fixed cost of a query (docs/BENCHMARKS.md).
 
 =====================  ======  ==========================================================
 error                  status  when
@@ -36,9 +39,12 @@ import contextlib
 import io
 import json
 import logging
+import marshal
+import math
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import struct
 import threading
@@ -46,6 +52,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -155,7 +162,7 @@ class ExecutorClosed(RuntimeError):
 
 @dataclass(frozen=True)
 class QueryJob:
-    """One query as sent to a worker; plain values only, so it pickles."""
+    """One query as sent to a worker; plain values only (str, bool, int, tuples, None)."""
 
     query: str
     format: str  # a media type, or "RdfFormat.TURTLE", "QueryResultsFormat.JSON"...
@@ -165,6 +172,25 @@ class QueryJob:
     named_graphs: tuple[str, ...] | None = None
     max_bytes: int = DEFAULT_MAX_RESULT_BYTES
 
+    def encode(self) -> bytes:
+        """The job as one message: ``marshal`` of its fields, a few microseconds each way
+        (pickling the dataclass took ten times as long)."""
+        return marshal.dumps(
+            (
+                self.query,
+                self.format,
+                self.base_iri,
+                self.use_default_graph_as_union,
+                self.default_graph,
+                self.named_graphs,
+                self.max_bytes,
+            )
+        )
+
+    @classmethod
+    def decode(cls, message: bytes) -> QueryJob:
+        return cls(*marshal.loads(message))  # noqa: S302 (from our own web process)
+
 
 @dataclass(frozen=True)
 class QueryResult:
@@ -172,13 +198,25 @@ class QueryResult:
 
     body: bytes
     media_type: str
-    count: int | None  # solutions or triples, where the format makes counting cheap
+    counted: int | None  # solutions or triples the worker counted while writing, or _PARSE
     seconds: float  # spent in the worker: evaluation and serialization
 
+    @cached_property
+    def count(self) -> int | None:
+        """Solutions or triples, where the format makes counting cheap: counted by the worker
+        while it wrote (N-Triples, N-Quads, TSV, XML), or for SPARQL JSON up to 1 MiB parsed
+        here, on first use. A query's log line asks once the answer has been sent, so the
+        parse (about 85 µs for 25 kB) is not part of the answer's latency."""
+        if self.counted != _PARSE:
+            return self.counted
+        if len(self.body) > _COUNT_JSON_UP_TO:
+            return None
+        return len(json.loads(self.body)["results"]["bindings"])
 
-# Replies, worker -> parent, as one pickled tuple (then the body, for "ok"):
-#   ("ok", media type, count, seconds, length)  ("syntax", message)  ("too_large",)
-#   ("error", exception type name, message)
+
+# Replies, worker -> parent, one message each: b"K", _HEADER (count, seconds, media type) and
+# the body; or b"E" and a pickled tuple: ("syntax", message), ("too_large",) or
+# ("error", exception type name, message).
 
 
 # --- the worker process ---------------------------------------------------------------------
@@ -190,6 +228,7 @@ class _TooLarge(Exception):
 
 # A reply is one message: b"K", the header, the body; or b"E" and a pickled error tuple.
 _OK, _ERROR = b"K", b"E"
+_STOP = b""  # parent -> worker: exit (a job is never empty)
 _HEADER = struct.Struct("<qd128p")  # result count (-1: unknown), seconds, media type
 _RESERVED = 1 + _HEADER.size  # where the body starts in an answer
 
@@ -234,15 +273,15 @@ def _worker_main(store_path: str, conn: Connection) -> None:
         open_error = f"The published store cannot be opened: {e}"
     while True:
         try:
-            job = conn.recv()
+            message = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        if job is None:
+        if message == _STOP:
             return
         if store is None:
             _send_error(conn, ("error", "OSError", open_error))
             continue
-        _answer(store, job, conn)
+        _answer(store, QueryJob.decode(message), conn)
 
 
 def _exit_with_parent() -> None:
@@ -303,7 +342,9 @@ def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
         return
     count = None if isinstance(results, QueryBoolean) else _count(out, media_type)
     header = _HEADER.pack(
-        -1 if count is None else count, time.perf_counter() - start, media_type.encode("ascii")
+        _UNKNOWN if count is None else count,
+        time.perf_counter() - start,
+        media_type.encode("ascii"),
     )
     message = out.getbuffer()
     message[:_RESERVED] = _OK + header
@@ -347,6 +388,7 @@ _COUNT_MARKERS = {  # one a solution or statement; none can occur inside a value
     "application/sparql-results+xml": b"<result>",  # "<" in values is written &lt;
 }
 _COUNT_JSON_UP_TO = 1024 * 1024  # parsing to count costs about 1 s per 100 MB
+_UNKNOWN, _PARSE = -1, -2  # counts in a reply's header: not known; parse the body to know
 
 
 def _essence(media_type: str) -> str:
@@ -354,15 +396,16 @@ def _essence(media_type: str) -> str:
 
 
 def _count(out: _BoundedBuffer, media_type: str) -> int | None:
-    """Solutions or triples in the serialized result, where counting is exact and cheap."""
+    """Solutions or triples in the serialized result, where counting is exact and cheap;
+    _PARSE for SPARQL JSON, which the web process parses to count if it wants to know (here
+    the parse would delay the answer)."""
     essence = _essence(media_type)
     if essence == "text/tab-separated-values":
         return max(out.markers - 1, 0)
     if essence in _COUNT_MARKERS:
         return out.markers
-    if essence == "application/sparql-results+json" and out.tell() <= _COUNT_JSON_UP_TO:
-        document = json.loads(out.getbuffer()[out.reserve :].tobytes())
-        return len(document["results"]["bindings"])
+    if essence == "application/sparql-results+json":
+        return _PARSE
     return None
 
 
@@ -383,6 +426,14 @@ class _Worker:
         self.process.start()
         child_end.close()
         self.conn: Connection = parent_end
+        # What _exchange waits on, kept for the worker's life: its answer or its death.
+        self.poller = select.poll()
+        self.poller.register(parent_end.fileno(), select.POLLIN)
+        self.poller.register(self.process.sentinel, select.POLLIN)
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the worker answered (or died) within ``timeout`` seconds."""
+        return bool(self.poller.poll(max(0, math.ceil(timeout * 1000))))
 
     @property
     def pid(self) -> int | None:
@@ -392,7 +443,7 @@ class _Worker:
         """End the process: SIGKILL at once, or ask it to exit and kill it if it lingers."""
         if not kill:
             with contextlib.suppress(OSError):
-                self.conn.send(None)
+                self.conn.send_bytes(_STOP)
             self.process.join(_STOP_GRACE)
         if self.process.exitcode is None:
             self.process.kill()
@@ -609,11 +660,10 @@ class QueryExecutor:
 
     def _exchange(self, worker: _Worker, job: QueryJob, timeout: float) -> QueryResult:
         try:
-            worker.conn.send(job)
+            worker.conn.send_bytes(job.encode())
         except OSError as e:
             raise QueryFailed(f"The query worker could not be reached ({e}).") from e
-        ready = wait([worker.conn, worker.process.sentinel], timeout)
-        if not ready:
+        if not worker.wait(timeout):
             log.warning("query stopped after %s s: killing worker %s", timeout, worker.pid)
             raise QueryTimeout(timeout)
         try:  # OSError too for a message longer than allowed: never trust a size blindly
@@ -628,7 +678,7 @@ class QueryExecutor:
             if len(body) > self.max_result_bytes:  # the worker enforces this too
                 raise QueryFailed(f"The query worker sent {len(body)} bytes, more than allowed.")
             return QueryResult(
-                body, media_type.decode("ascii"), None if count < 0 else count, seconds
+                body, media_type.decode("ascii"), None if count == _UNKNOWN else count, seconds
             )
         reply: tuple[Any, ...] = pickle.loads(message[1:])  # noqa: S301 (our own worker's)
         kind = reply[0]

@@ -7,7 +7,8 @@ multiprocess mode).
 
 The query log line (logger ``osce_kg.query``) carries the query's SHA-256 prefix, the
 duration, the number of results when the endpoint knows it, the bytes sent and the status:
-enough to find a slow or failing query again without logging its text.
+enough to find a slow or failing query again without logging its text. It is written when the
+response is closed (WSGI ``close()``), once the body has been sent.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any, cast
 
 import pyoxigraph as ox
@@ -67,12 +69,18 @@ def _metrics() -> Metrics:
     )
 
 
+ResultCount = int | None | Callable[[], int | None]  # a count, or how to get it when logging
+
+STARTED = "osce_kg.started"  # environ key: when a request that came through server.sparql's
+# fast path began (it hands its errors to Flask, which should time them from there)
+
+
 def _endpoint() -> str:
     return request.url_rule.rule if request.url_rule is not None else "(no route)"
 
 
 def _start() -> None:
-    g.osce_kg_started = time.perf_counter()
+    g.osce_kg_started = request.environ.get(STARTED) or time.perf_counter()
 
 
 def _finish(response: Response) -> Response:
@@ -83,30 +91,59 @@ def _finish(response: Response) -> Response:
     endpoint = _endpoint()
     if endpoint == "/metrics":
         return response
-    metrics = _metrics()
-    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-    metrics.latency.labels(endpoint).observe(seconds)
-    if response.status_code >= 400:
-        kind = g.get("osce_kg_error_kind") or str(response.status_code)
-        metrics.errors.labels(kind).inc()
-        if response.status_code == 503 and kind == "Query timeout":
-            metrics.timeouts.inc()
+    count_request(
+        endpoint, request.method, response.status_code, seconds, g.get("osce_kg_error_kind")
+    )
     query = g.get("osce_kg_query")
     if query is not None:
-        digest = hashlib.sha256(query.encode("utf-8")).hexdigest()[:16]
-        results = g.get("osce_kg_result_count")
-        query_log.info(
-            "query=%s ms=%.1f results=%s bytes=%s status=%d",
-            digest,
-            seconds * 1000,
-            "-" if results is None else results,
-            response.calculate_content_length() or "-",
-            response.status_code,
+        response.call_on_close(
+            partial(
+                log_query,
+                query,
+                seconds,
+                g.get("osce_kg_result_count"),
+                response.calculate_content_length(),
+                response.status_code,
+            )
         )
     return response
 
 
-def note_query(query: str, result_count: int | None = None) -> None:
+def count_request(
+    endpoint: str, method: str, status: int, seconds: float, error_kind: str | None = None
+) -> None:
+    """Count a request in the metrics: by endpoint, method and status, its latency, and an
+    error by kind (the error's title, else its status)."""
+    metrics = _metrics()
+    metrics.requests.labels(endpoint, method, str(status)).inc()
+    metrics.latency.labels(endpoint).observe(seconds)
+    if status >= 400:
+        kind = error_kind or str(status)
+        metrics.errors.labels(kind).inc()
+        if status == 503 and kind == "Query timeout":
+            metrics.timeouts.inc()
+
+
+def log_query(
+    query: str, seconds: float, results: ResultCount, length: int | None, status: int
+) -> None:
+    """The query's log line; called when its response is closed, after the body went out, so
+    that counting the results (``results`` may be a function that parses the body) does not
+    delay the answer."""
+    if not query_log.isEnabledFor(logging.INFO):
+        return
+    count = results() if callable(results) else results
+    query_log.info(
+        "query=%s ms=%.1f results=%s bytes=%s status=%d",
+        hashlib.sha256(query.encode("utf-8")).hexdigest()[:16],
+        seconds * 1000,
+        "-" if count is None else count,
+        length or "-",
+        status,
+    )
+
+
+def note_query(query: str, result_count: ResultCount = None) -> None:
     """Called by the query endpoint: what the access log should say about this request."""
     g.osce_kg_query = query
     if result_count is not None:

@@ -29,10 +29,13 @@ from __future__ import annotations
 import hmac
 import io
 import time
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -45,7 +48,9 @@ from pyoxigraph import (
     serialize,
 )
 from rdflib.namespace import RDF
+from werkzeug.datastructures import MultiDict
 
+from server import observability
 from server.analysis import (
     QueryInfo,
     add_using_clauses,
@@ -54,8 +59,14 @@ from server.analysis import (
     explain_syntax_error,
 )
 from server.errors import HttpError, error_response
-from server.executor import PublishedExecutor, QueryFailed, QuerySyntaxError, QueryTimeout
-from server.observability import note_query
+from server.executor import (
+    PublishedExecutor,
+    QueryFailed,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+)
+from server.observability import STARTED, count_request, log_query, note_query
 from server.protocol import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
@@ -72,6 +83,7 @@ from server.store import PublishedStore
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 bp = Blueprint("sparql", __name__)
 
@@ -89,6 +101,11 @@ def _vary_accept(response: Response) -> Response:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
+    failed = request.environ.pop(FAST_PATH_FAILURE, None)
+    if failed is not None:  # QueryFastPath gave up on this request: answer its error here
+        if failed.query is not None:
+            note_query(failed.query)
+        raise failed.error
     published = cast(PublishedStore, current_app.extensions["osce_kg_store"])
     query_request = parse_request(
         request.method,
@@ -107,30 +124,79 @@ def endpoint() -> Response:
         return Response(body, content_type=fmt.content_type)
     if isinstance(query_request, UpdateRequest):
         return _update(published.get(), query_request)
-    info = analyse_query(
-        query_request.query, request.base_url, current_app.config["SPARQL_SERVICE_ALLOWLIST"]
-    )
-    fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
+    note_query(query_request.query)  # logged whatever the outcome, with its status
     external = backend()
     if external is not None:  # kg-serve --endpoint: the external store answers
-        answer = run_query(external, query_request, info, fmt)
-        note_query(query_request.query, answer.count)
-        return Response(answer.body, content_type=fmt.content_type)
-    body, unknown = _run(published, query_request, info, fmt)
-    response = Response(body, content_type=fmt.content_type)
-    for iri in unknown:
-        response.headers.add("Warning", _unknown_graph_warning(iri))
+        info = analyse_query(
+            query_request.query, request.base_url, current_app.config["SPARQL_SERVICE_ALLOWLIST"]
+        )
+        fmt = choose_format(info.form, request.headers.get("Accept"), format_param)
+        remote_answer = run_query(external, query_request, info, fmt)
+        note_query(query_request.query, remote_answer.count)
+        return Response(remote_answer.body, content_type=fmt.content_type)
+    answer = answer_query(
+        current_app,
+        published,
+        query_request,
+        request.base_url,
+        request.headers.get("Accept"),
+        format_param,
+    )
+    note_query(query_request.query, answer.count)
+    response = Response(answer.body, content_type=answer.content_type)
+    for warning in answer.warnings:
+        response.headers.add("Warning", warning)
     return response
 
 
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A query's answer, serialized in full before anything is sent."""
+
+    body: bytes
+    content_type: str
+    warnings: tuple[str, ...] = ()  # values of Warning headers
+    result: QueryResult | None = None  # the query worker's, when one ran the query
+
+    def count(self) -> int | None:
+        """Solutions or triples, when known. For SPARQL JSON this parses the body (once): ask
+        after the answer is sent, as the query log does."""
+        return None if self.result is None else self.result.count
+
+
+def answer_query(
+    app: Flask,
+    published: PublishedStore,
+    query_request: QueryRequest,
+    base_url: str,
+    accept: str | None,
+    format_param: str | None,
+) -> QueryAnswer:
+    """A query answered from the published store: the safety scan, content negotiation, the
+    run and the serialization, or the HttpError to answer instead. Shared by the Flask view
+    and :class:`QueryFastPath`; ``base_url`` is the endpoint's URL (the query's base IRI)."""
+    info = analyse_query(query_request.query, base_url, app.config["SPARQL_SERVICE_ALLOWLIST"])
+    fmt = choose_format(info.form, accept, format_param)
+    body, unknown, result = _run(app, published, query_request, info, fmt, base_url)
+    return QueryAnswer(
+        body, fmt.content_type, tuple(_unknown_graph_warning(iri) for iri in unknown), result
+    )
+
+
 def _run(
-    published: PublishedStore, query_request: QueryRequest, info: QueryInfo, fmt: ResultFormat
-) -> tuple[bytes, list[str]]:
+    app: Flask,
+    published: PublishedStore,
+    query_request: QueryRequest,
+    info: QueryInfo,
+    fmt: ResultFormat,
+    base_url: str,
+) -> tuple[bytes, list[str], QueryResult | None]:
     """Execute and serialize fully before answering, so an error never hides in a 200 body.
 
-    Returns the body and the graph IRIs the dataset names that are not in the store: they are
-    read as empty graphs (SPARQL 1.1 Protocol semantics), and the response says so in a
-    ``Warning`` header, so a misspelt graph name is noticed without breaking conformance.
+    Returns the body, the graph IRIs the dataset names that are not in the store (they are
+    read as empty graphs, SPARQL 1.1 Protocol semantics, and the response says so in a
+    ``Warning`` header, so a misspelt graph name is noticed without breaking conformance), and
+    the query worker's result (None in update mode, where the query runs here).
     """
     default: list[NamedNode | BlankNode | DefaultGraph] | None = None
     named: list[NamedNode | BlankNode] | None = None
@@ -150,19 +216,20 @@ def _run(
                 if isinstance(g, NamedNode) and not store.contains_named_graph(g)
             }
         )
-    union = bool(current_app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True))
+    union = bool(app.config.get("SPARQL_UNION_DEFAULT_GRAPH", True))
     as_union = union and not (query_request.has_protocol_dataset or info.has_dataset)
+    timeout = app.config["SPARQL_TIMEOUT_SECONDS"]
     if not published.writable:
-        executor = cast(PublishedExecutor, current_app.extensions["osce_kg_executor"])
+        executor = cast(PublishedExecutor, app.extensions["osce_kg_executor"])
         try:
             result = executor.run(
                 query_request.query,
                 fmt.serializer,
-                base_iri=request.base_url,
+                base_iri=base_url,
                 use_default_graph_as_union=as_union,
                 default_graph=None if default is None else [_iri(g) for g in default],
                 named_graphs=None if named is None else [_iri(g) for g in named],
-                timeout=current_app.config["SPARQL_TIMEOUT_SECONDS"],
+                timeout=timeout,
             )
         except QuerySyntaxError as e:
             explained = explain_syntax_error(query_request.query)  # where, in rdflib's words
@@ -173,14 +240,12 @@ def _run(
             if e.engine_error != "RuntimeError" or "is not supported" not in e.engine_message:
                 raise
             raise _unsupported_function(e.engine_message) from e
-        note_query(query_request.query, result.count)
-        return result.body, unknown
-    note_query(query_request.query)
+        return result.body, unknown, result
     store = published.get()
     try:
         results = store.query(
             query_request.query,
-            base_iri=request.base_url,
+            base_iri=base_url,
             use_default_graph_as_union=as_union,
             default_graph=default,
             named_graphs=named,
@@ -193,7 +258,6 @@ def _run(
         if "is not supported" not in str(e):  # anything else is ours to fix: a 500
             raise
         raise _unsupported_function(str(e)) from e
-    timeout = current_app.config["SPARQL_TIMEOUT_SECONDS"]
     out = _DeadlineBuffer(time.monotonic() + timeout, timeout)
     if isinstance(results, QueryTriples):
         results.serialize(out, _rdf_format(fmt))
@@ -201,7 +265,120 @@ def _run(
         results.serialize(out, fmt.serializer)
     else:  # rdflib and pyoxigraph disagree on the query form: our bug, a 500
         raise TypeError(f"{fmt.media_type} cannot carry query solutions")
-    return out.getvalue(), unknown
+    return out.getvalue(), unknown, None
+
+
+FAST_PATH_FAILURE = "osce_kg.fast_path_failure"  # environ key: the error the view raises
+_NO_FORM: MultiDict[str, str] = MultiDict()
+
+
+@dataclass(frozen=True)
+class _FastPathFailure:
+    error: Exception
+    query: str | None  # for the query log, once the request was read that far
+
+
+class QueryFastPath:
+    """WSGI middleware in front of the Flask app (``app.wsgi_app``) that answers the
+    endpoint's commonest request, ``GET /sparql?query=…``, with :func:`answer_query` as the
+    view does, but without Flask's per-request machinery (request and app contexts, URL
+    matching, before- and after-request hooks, a Response object). That machinery was about a
+    quarter of what the endpoint adds to a query's own time (docs/BENCHMARKS.md).
+
+    It answers only what it reproduces exactly, the success of a GET without a body, and only
+    in an app whose hooks are the ones it stands in for (the metrics and the query log of
+    ``server.observability``, ``Vary: Accept``), serving its own store (no update mode, no
+    external store), with no ``TRUSTED_HOSTS``. Every other request goes to Flask untouched,
+    and so does a failure: the view raises the same error again (``FAST_PATH_FAILURE``), so
+    that errors keep one shape, one handler and one place in the metrics. A test compares its
+    answers with the view's, header by header.
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.flask = app.wsgi_app  # the app itself, for everything this does not answer
+        self._applies: bool | None = None  # decided at the first request: the app is complete
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if (
+            environ.get("PATH_INFO") != "/sparql"
+            or environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("CONTENT_LENGTH", "0") not in ("", "0")
+            or "HTTP_TRANSFER_ENCODING" in environ
+            or not self.applies()
+        ):
+            return self.flask(environ, start_response)
+        started = time.perf_counter()
+        app = self.app
+        query: str | None = None
+        try:
+            request = app.request_class(environ)
+            args = request.args
+            query_request = parse_request(
+                "GET", None, args, _NO_FORM, b"", app.config["SPARQL_MAX_QUERY_BYTES"]
+            )
+            if not isinstance(query_request, QueryRequest):  # the service description
+                return self.flask(environ, start_response)
+            query = query_request.query
+            answer = answer_query(
+                app,
+                app.extensions["osce_kg_store"],
+                query_request,
+                request.base_url,
+                environ.get("HTTP_ACCEPT"),
+                args.get("format"),
+            )
+        except Exception as error:  # answered by the view, as if it had run it
+            environ[FAST_PATH_FAILURE] = _FastPathFailure(error, query)
+            environ[STARTED] = started
+            return self.flask(environ, start_response)
+        body = answer.body
+        headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body)))]
+        headers += [("Warning", warning) for warning in answer.warnings]
+        headers.append(("Vary", "Accept"))
+        seconds = time.perf_counter() - started
+        count_request("/sparql", "GET", 200, seconds)
+        start_response("200 OK", headers)
+        return _LoggedBody(body, partial(log_query, query, seconds, answer.count, len(body), 200))
+
+    def applies(self) -> bool:
+        """Whether the app is one whose answers this reproduces (see the class)."""
+        if self._applies is None:
+            app = self.app
+            self._applies = (
+                not app.config["SPARQL_UPDATE_TOKEN"]
+                and not app.config["SPARQL_BACKEND_URL"]
+                and app.config.get("TRUSTED_HOSTS") is None
+                and not app.url_map.host_matching
+                and app.view_functions.get("sparql.endpoint") is endpoint
+                and _hooks(app.before_request_funcs) == {None: [observability._start]}
+                and _hooks(app.after_request_funcs)
+                == {None: [observability._finish], "sparql": [_vary_accept]}
+                and not any(_hooks(app.url_value_preprocessors).values())
+                and not any(_hooks(app.teardown_request_funcs).values())
+            )
+        return self._applies
+
+
+def _hooks(registry: Mapping[str | None, list[Any]]) -> dict[str | None, list[Any]]:
+    return {name: list(funcs) for name, funcs in registry.items() if funcs}
+
+
+class _LoggedBody:
+    """A response body that writes the query's log line when the server closes it, after
+    sending it."""
+
+    def __init__(self, body: bytes, log: Callable[[], None]):
+        self.body = body
+        self._log: Callable[[], None] | None = log
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter((self.body,))
+
+    def close(self) -> None:
+        log, self._log = self._log, None
+        if log is not None:
+            log()
 
 
 def _unsupported_function(message: str) -> ProtocolError:

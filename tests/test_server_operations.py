@@ -3,12 +3,14 @@ line, and kg-serve's configuration from flags, environment and a TOML file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -195,21 +197,64 @@ def test_runaway_query_is_stopped_with_503_and_others_still_answer(
     assert metric(metrics, "osce_kg_query_timeouts_total") >= 1
 
 
+def _query_log_lines(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, method: str, **kwargs: Any
+) -> tuple[int, list[str]]:
+    """The status of one request and the query log lines written for it: a line is written
+    when the server closes the response, after sending it (so the results are counted then)."""
+    caplog.clear()
+    with caplog.at_level("INFO", logger="osce_kg.query"):
+        response = client.open("/sparql", method=method, **kwargs)
+        status = response.status_code
+        response.close()
+    return status, [r.getMessage() for r in caplog.records if r.name == "osce_kg.query"]
+
+
+def _digest(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
 def test_each_query_gets_one_log_line(
     client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import hashlib
-
     query = "SELECT ?s WHERE { ?s a <https://w3id.org/osce-kg/ontology#ParticipatingState> }"
-    with caplog.at_level("INFO", logger="osce_kg.query"):
-        response = client.get(
-            "/sparql",
-            query_string={"query": query},
-            headers={"Accept": "text/tab-separated-values"},
-        )
-    assert response.status_code == 200
-    (record,) = [r for r in caplog.records if r.name == "osce_kg.query"]
-    line = record.getMessage()
-    assert f"query={hashlib.sha256(query.encode()).hexdigest()[:16]}" in line
+    status, (line,) = _query_log_lines(
+        client,
+        caplog,
+        "GET",
+        query_string={"query": query},
+        headers={"Accept": "text/tab-separated-values"},
+    )
+    assert status == 200
+    assert f"query={_digest(query)}" in line
     assert "results=57" in line and "status=200" in line and " ms=" in line
     assert query not in line  # the text itself is not logged
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_json_results_are_counted_in_the_log_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, method: str
+) -> None:
+    query = "SELECT ?s WHERE { ?s a <https://w3id.org/osce-kg/ontology#ParticipatingState> }"
+    where = "query_string" if method == "GET" else "data"
+    status, (line,) = _query_log_lines(
+        client,
+        caplog,
+        method,
+        **{where: {"query": query}},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert status == 200 and "results=57" in line
+
+
+def test_failed_queries_are_logged_with_their_status(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    for query, status in (
+        ("SELECT * WHERE { ?s ?p }", 400),  # the engine's syntax error
+        ("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }", 400),  # refused
+    ):
+        got, (line,) = _query_log_lines(client, caplog, "GET", query_string={"query": query})
+        assert got == status
+        assert f"query={_digest(query)}" in line and f"status={status}" in line
+        assert "results=-" in line
