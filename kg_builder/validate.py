@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyshacl import validate as shacl_validate
+from pyshacl import Validator
+from pyshacl.errors import ValidationFailure
+from pyshacl.graph_abstraction import DataGraph
+from pyshacl.shapes_graph import ShapesGraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
@@ -94,14 +97,7 @@ def validate_union(
     # What pySHACL does with ont_graph (mix the ontology into a copy of the data graph),
     # done here on the union already made, and validated in place: one copy less.
     data += ontology
-    conforms, report, _text = shacl_validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        abort_on_first=False,
-        allow_warnings=True,
-        inplace=True,
-    )
+    conforms, report = _run_shacl(data, shapes)
     results = []
     for node in report.objects(None, SH.result):  # top-level results, not nested sh:detail
         focus = report.value(node, SH.focusNode)
@@ -122,6 +118,34 @@ def validate_union(
         )
     results.sort(key=lambda r: (r.graph, r.focus, r.path, r.message))
     return ValidationOutcome(bool(conforms), tuple(results), report)
+
+
+# pySHACL reads the shapes out of the shapes graph on every run (7 ms a document here); the
+# shapes it finds depend on that graph alone, so they are kept per shapes graph (its id, with
+# the graph itself held so that the id is not reused, and its size as a guard against edits).
+_SHAPES: dict[int, tuple[Graph, int, ShapesGraph]] = {}
+
+
+def _run_shacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
+    """What ``pyshacl.validate(data, shacl_graph=shapes, inplace=True, allow_warnings=True)``
+    does, with the shapes graph's shapes read once."""
+    validator = Validator(
+        DataGraph.from_rdflib(data),
+        shacl_graph=Graph(),  # replaced below
+        options={"inference": "none", "allow_warnings": True, "inplace": True},
+    )
+    known = _SHAPES.get(id(shapes))
+    if known is None or known[0] is not shapes or known[1] != len(shapes):
+        if len(_SHAPES) > 8:
+            _SHAPES.clear()
+        known = (shapes, len(shapes), ShapesGraph(shapes, False, validator.logger))
+        _SHAPES[id(shapes)] = known
+    validator.shacl_graph = known[2]
+    try:
+        conforms, report, _text = validator.run()
+    except ValidationFailure as exc:
+        raise ConfigError(f"SHACL validation could not run: {exc}", subject="shapes") from exc
+    return bool(conforms), report
 
 
 def results_report(results: list[Result]) -> Graph:
