@@ -41,12 +41,14 @@ from typing import Any, TypeVar, get_args
 from typing import Literal as Choice
 
 import owlrl
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
 from kg_builder.errors import ConfigError, InconsistentGraph, ValidationFailed
 from kg_builder.namespaces import OWL, RDF, RDFS, XSD
+from kg_builder.publish import rdflib_quads
 
 Engine = Choice["reasonable", "owlrl"]
 ENGINES: tuple[str, ...] = get_args(Engine)
@@ -62,10 +64,6 @@ MAX_LISTED = 10
 
 Triple = tuple[Node, Node, Node]
 T = TypeVar("T")
-
-# Every ``reasonable`` reasoner starts with these in its base ("owl:Thing a owl:Class" and
-# "owl:Nothing a owl:Class"); they are not the caller's unless its schema states them.
-_REASONABLE_AXIOMS = frozenset((OWL[name], RDF.type, OWL.Class) for name in ("Thing", "Nothing"))
 
 
 @dataclass(frozen=True)
@@ -158,15 +156,18 @@ def reason_file(path: Path, engine: str = DEFAULT_ENGINE, *, schema: Graph) -> I
     _check_engine(engine)
     with _no_gc():
         if engine == "owlrl":
-            base = set(Graph().parse(path, format="nt"))
+            base = _read_ntriples(path)
             return _inferences(_owlrl_closure(base), base, engine)
         reasoner = _reasonable_engine(lambda r: r.load_file(str(path)))
         closure = _reasonable_closure(reasoner, schema)
-        # what the engine was given, less the two axioms it adds to every graph of its own
-        base = set(reasoner.get_base_triples())
-        del reasoner
-        base -= _REASONABLE_AXIOMS - set(schema)
-        return _inferences(closure, base, engine)
+        del reasoner  # its memory back before the asserted triples are read again
+        return _inferences(closure, _read_ntriples(path), engine)
+
+
+def _read_ntriples(path: Path) -> set[Triple]:
+    """The triples of an N-Triples file, read by Oxigraph, one rdflib object per term."""
+    quads = ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    return {triple for _graph, triple in rdflib_quads(quads)}
 
 
 def _check_engine(engine: str) -> None:

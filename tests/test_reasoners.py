@@ -32,7 +32,7 @@ from kg_builder.layout import Release
 from kg_builder.namespaces import OA, ORG, OSCE, OWL, RDF, RDFS, SCHEMA, SKOS, XSD
 from kg_builder.pipeline import BuildResult, _reasoning_input, load_ontology
 from kg_builder.publish import StagedRelease
-from kg_builder.reason import _REASONABLE_AXIOMS, ENGINES, Inference, reason, reason_file
+from kg_builder.reason import ENGINES, Inference, reason, reason_file
 
 EX = Namespace("https://example.org/")
 Triple = tuple[Node, Node, Node]
@@ -436,9 +436,3 @@ def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Pa
     selected, schema, given = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
     assert selected == set(data)
     assert (EX.c, EX.note, Literal("kept")) in reason_file(given, schema=schema).inferred
-
-
-def test_the_axioms_reasonable_adds_to_every_graph_are_known() -> None:
-    import reasonable
-
-    assert set(reasonable.PyReasoner().get_base_triples()) == _REASONABLE_AXIOMS
