@@ -39,6 +39,7 @@ DOCS = "docs"
 ONTOLOGY_HTML = "ontology.html"
 ONTOLOGY_TTL = "ontology.ttl"
 VOID = "void.ttl"
+INFERRED_NT = "inferred.nt"
 PUSHED = "pushed.json"
 GZIP = ".gz"
 
@@ -80,6 +81,11 @@ class Release:
     @property
     def void(self) -> Path:
         return self.root / VOID
+
+    @property
+    def inferred(self) -> Path:
+        """The inferred graph as sorted N-Triples, as the store holds it."""
+        return self.root / INFERRED_NT
 
     @property
     def report_ttl(self) -> Path:

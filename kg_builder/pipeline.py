@@ -624,6 +624,7 @@ def _publish(
                 "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
                 "reused": True,
             }
+            staged.keep_inferred()
         else:
             progress("reason")
             given = staged.root / "reasoning-input.ttl"  # in the release being staged
@@ -635,7 +636,7 @@ def _publish(
             given.unlink()
             del schema
             _give_back_memory()
-            staged.replace_triples(iris.inferred_graph(), inference.inferred)
+            staged.replace_inferred(iris.inferred_graph(), inference.inferred)
             report.reasoning = {
                 "engine": ENGINE_LABELS[inference.engine],
                 "inconsistencies": 0,
@@ -736,7 +737,7 @@ def _graphs(
     yield str(iris.reference_graph()), reference_nt
     for doc_id in sorted(entries):
         yield str(iris.document_graph(doc_id)), cache.graph(entries[doc_id])
-    yield str(iris.inferred_graph()), staged.graph_nt(iris.inferred_graph())
+    yield str(iris.inferred_graph()), staged.inferred_nt(iris.inferred_graph())
 
 
 def _reasoning_input(
