@@ -137,9 +137,10 @@ class StagedRelease:
         self, name: URIRef | str, triples: Iterable[tuple[Node, Node, Node]]
     ) -> None:
         """Make the inferred graph ``name`` hold exactly ``triples`` (rdflib terms), and keep
-        it beside the store as sorted N-Triples (``Release.inferred``). When the base release has that file (the graph as
-        the checkpoint holds it), only the difference goes to the store: dropping 600k
-        quads and loading them again took half a minute, after one page changed."""
+        it beside the store as sorted N-Triples (``Release.inferred``). When the base release
+        has that file (the graph as the checkpoint holds it), only the difference goes to the
+        store: dropping 600k quads and loading them again took half a minute after one page
+        changed."""
         data = self._sorted_nt(triples)
         previous = self.base.inferred if self.base is not None else None
         try:
