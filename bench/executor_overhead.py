@@ -7,7 +7,7 @@ SELECT serialized as SPARQL JSON:
 
 - the median latency of ``Store.query`` + serialize in this process (direct),
 - the median latency of ``QueryExecutor.run`` on a warm pool (the difference is the overhead:
-  pickling the job, two pipe hops, the copy of the result),
+  encoding the job, two pipe hops, the copy of the result),
 - the time until a runaway cross product is stopped with a ``--limit`` s timeout, and until
   the replacement worker has answered its first query,
 - the latency of a small ASK while a runaway query occupies the other worker.

@@ -72,6 +72,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _revision(git: str) -> str:
+    """``git abc1234``, or ``working tree on top of abc1234`` when it had changes."""
+    revision, dirty, _ = git.partition(" (with uncommitted changes)")
+    return f"working tree on top of {revision}" if dirty else f"git {revision}"
+
+
 def mark(met: bool) -> str:
     return "met" if met else "**MISSED**"
 
@@ -186,7 +192,13 @@ def query_section(result: dict[str, Any]) -> str:
         "",
         f"Written by `bench/run.py` on {result['date']}: `{result['command']}` "
         f"({m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB; load average at start "
-        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}; git {m['git']}). The "
+        f"{' / '.join(str(x) for x in m.get('load_average_at_start', []))}"
+        + (
+            f", at the end {' / '.join(str(x) for x in m['load_average_at_end'])}"
+            if "load_average_at_end" in m
+            else ""
+        )
+        + f"; {_revision(m['git'])}). The "
         f"store of the build above ({result['size']} documents), its N-Quads dump served by "
         "kg-serve (production mode: gunicorn, default workers), `oxigraph serve-read-only "
         "--union-default-graph` and `rdflib-endpoint serve` (an rdflib `Dataset` with "
@@ -371,6 +383,9 @@ def main() -> None:
                 tuple(args.servers),
                 ready_timeout=1800,
             )
+        }
+        queries["machine"] = queries["machine"] | {
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()]
         }
         query_file.write_text(json.dumps(queries, indent=1) + "\n")
     if not args.no_doc:

@@ -25,11 +25,13 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from kg_builder.layout import current_release
 from server import create_app
 from server.analysis import service_allowlist
+from server.observability import QUERY_LOGGED
 
 ENV_PREFIX = "KG_SERVE"
 QUERY_LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(message)s"
@@ -66,6 +68,16 @@ def _log_queries() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+
+
+class AccessLogger(glogging.Logger):
+    """gunicorn's logger, whose access log leaves out the requests that have a query log line
+    (``server.observability``): one line per query, with its hash rather than its text, and
+    ~25 µs less work per query (gunicorn formats two dozen fields for its line)."""
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if not environ.get(QUERY_LOGGED):
+            super().access(resp, req, environ, request_time)
 
 
 def _worker_exited(_server: object, worker: Any) -> None:
@@ -211,6 +223,7 @@ def main(
                 "threads": threads,
                 "timeout": timeout + 5,  # the app answers 503 first
                 "accesslog": "-",
+                "logger_class": AccessLogger,
                 "child_exit": _worker_exited,
             },
         ).run()

@@ -12,8 +12,9 @@ to it by name) into a buffer bounded by ``max_result_bytes``; the web process re
 bytes in one message (a fixed header, then the body: one wake-up of the waiting thread, no
 pickling of results), or a typed error. A job crosses as one ``marshal``-ed tuple of plain
 values; the web process waits on a ``poll`` object each worker keeps for its pipe and its
-process sentinel. Per query that is one write and one wake-up each way and nothing else:
-the round trip is most of the fixed cost of a query (docs/BENCHMARKS.md).
+process sentinel. Per query that is one write and one wake-up each way: about 0.1 ms more
+than running the query in the web process (``bench/executor_overhead.py``; 0.15 to 0.2 ms
+with a pickled job, a selector made for every wait and the answer's length written apart).
 
 =====================  ======  ==========================================================
 error                  status  when
@@ -52,7 +53,6 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -198,20 +198,59 @@ class QueryResult:
 
     body: bytes
     media_type: str
-    counted: int | None  # solutions or triples the worker counted while writing, or _PARSE
+    counted: int | _LateCount | None  # solutions or triples, when the format makes it cheap
     seconds: float  # spent in the worker: evaluation and serialization
 
-    @cached_property
+    @property
     def count(self) -> int | None:
         """Solutions or triples, where the format makes counting cheap: counted by the worker
-        while it wrote (N-Triples, N-Quads, TSV, XML), or for SPARQL JSON up to 1 MiB parsed
-        here, on first use. A query's log line asks once the answer has been sent, so the
-        parse (about 85 µs for 25 kB) is not part of the answer's latency."""
-        if self.counted != _PARSE:
-            return self.counted
-        if len(self.body) > _COUNT_JSON_UP_TO:
+        while it wrote (N-Triples, N-Quads, TSV, XML) or, for SPARQL JSON up to 1 MiB, right
+        after it sent the answer (then this waits for that count, if it has not come yet)."""
+        if isinstance(self.counted, _LateCount):
+            return self.counted.get()
+        return self.counted
+
+
+class _LateCount:
+    """The count a worker sends after its answer: read when first asked for, or before the
+    worker's next job, whichever comes first."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+        self._lock = threading.Lock()
+        self._read = False
+        self._value: int | None = None
+
+    def get(self) -> int | None:
+        with self._lock:
+            if not self._read:
+                self._read = True
+                self._value = self._receive()
+            return self._value
+
+    def _receive(self) -> int | None:
+        try:
+            if not self._conn.poll(_COUNT_WAIT):
+                return None
+            message = self._conn.recv_bytes(_COUNT.size)
+        except (EOFError, OSError, ValueError):  # the worker died, or was stopped meanwhile
             return None
-        return len(json.loads(self.body)["results"]["bindings"])
+        count: int = _COUNT.unpack(message)[0]
+        return count
+
+
+def json_solutions(body: bytes) -> int:
+    """The number of solutions in a SPARQL JSON result (of SELECT) as Oxigraph writes it.
+
+    Without a backslash in it, no string of the document holds a quote, so the text between
+    quotes alternates outside and inside strings; outside them, written without spaces, the
+    only array of objects is ``bindings`` and each pair of solutions is joined by ``},{``. That
+    takes half the time of ``json.loads`` (which counts the rest: escapes, spaces)."""
+    if b"\\" not in body:
+        outside = b"".join(body.split(b'"')[::2])
+        if not any(space in outside for space in (b" ", b"\n", b"\t", b"\r")):
+            return outside.count(b"},{") + (b"[{" in outside)
+    return len(json.loads(body)["results"]["bindings"])
 
 
 # Replies, worker -> parent, one message each: b"K", _HEADER (count, seconds, media type) and
@@ -226,11 +265,16 @@ class _TooLarge(Exception):
     pass
 
 
-# A reply is one message: b"K", the header, the body; or b"E" and a pickled error tuple.
+# A reply is one message: b"K", the header, the body; or b"E" and a pickled error tuple. For
+# SPARQL JSON solutions a second message follows the answer: their count (_LATER).
 _OK, _ERROR = b"K", b"E"
 _STOP = b""  # parent -> worker: exit (a job is never empty)
-_HEADER = struct.Struct("<qd128p")  # result count (-1: unknown), seconds, media type
+_COUNT_WAIT = 5.0  # seconds to wait for a count the worker sends after its answer
+_HEADER = struct.Struct("<qd128p")  # result count (or _UNKNOWN, _LATER), seconds, media type
 _RESERVED = 1 + _HEADER.size  # where the body starts in an answer
+# A Connection message is a 4-byte big-endian length and the bytes (recv_bytes reads that,
+# for messages under 2 GiB); an answer is written framed so, in one write.
+_FRAME = struct.Struct("!i")
 
 
 class _BoundedBuffer(io.BytesIO):
@@ -303,7 +347,7 @@ def _send_error(conn: Connection, reply: tuple[str, ...]) -> None:
 
 def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
     start = time.perf_counter()
-    out = _BoundedBuffer(job.max_bytes, reserve=_RESERVED)
+    out = _BoundedBuffer(job.max_bytes, reserve=_FRAME.size + _RESERVED)
     try:
         results = store.query(
             job.query,
@@ -347,8 +391,19 @@ def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
         media_type.encode("ascii"),
     )
     message = out.getbuffer()
-    message[:_RESERVED] = _OK + header
-    conn.send_bytes(message)
+    _FRAME.pack_into(message, 0, len(message) - _FRAME.size)
+    message[_FRAME.size : _FRAME.size + _RESERVED] = _OK + header
+    _write_all(conn.fileno(), message)
+    if count == _LATER:  # counted now, while the web process sends the answer
+        conn.send_bytes(_COUNT.pack(json_solutions(message[_FRAME.size + _RESERVED :].tobytes())))
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    """``data`` written in as few writes as the pipe takes: one, up to its buffer size.
+    (``Connection.send_bytes`` writes the length apart from a body over 16 KiB: a wake-up of
+    the web process for four bytes, when it preempts the worker.)"""
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 _Format = TypeVar("_Format", RdfFormat, QueryResultsFormat)
@@ -387,8 +442,9 @@ _COUNT_MARKERS = {  # one a solution or statement; none can occur inside a value
     "text/tab-separated-values": b"\n",  # after a header line
     "application/sparql-results+xml": b"<result>",  # "<" in values is written &lt;
 }
-_COUNT_JSON_UP_TO = 1024 * 1024  # parsing to count costs about 1 s per 100 MB
-_UNKNOWN, _PARSE = -1, -2  # counts in a reply's header: not known; parse the body to know
+_COUNT_JSON_UP_TO = 1024 * 1024  # counting takes about 2.5 ms a MiB (json.loads: twice that)
+_UNKNOWN, _LATER = -1, -2  # counts in a reply's header: not known; in a message of its own
+_COUNT = struct.Struct("<q")  # that message
 
 
 def _essence(media_type: str) -> str:
@@ -397,15 +453,15 @@ def _essence(media_type: str) -> str:
 
 def _count(out: _BoundedBuffer, media_type: str) -> int | None:
     """Solutions or triples in the serialized result, where counting is exact and cheap;
-    _PARSE for SPARQL JSON, which the web process parses to count if it wants to know (here
-    the parse would delay the answer)."""
+    _LATER for SPARQL JSON up to 1 MiB, counted once the answer is sent (counting the body takes
+    about 60 µs for 25 kB, in the time the web process takes to send it)."""
     essence = _essence(media_type)
     if essence == "text/tab-separated-values":
         return max(out.markers - 1, 0)
     if essence in _COUNT_MARKERS:
         return out.markers
-    if essence == "application/sparql-results+json":
-        return _PARSE
+    if essence == "application/sparql-results+json" and out.tell() <= _COUNT_JSON_UP_TO:
+        return _LATER
     return None
 
 
@@ -426,6 +482,7 @@ class _Worker:
         self.process.start()
         child_end.close()
         self.conn: Connection = parent_end
+        self.late_count: _LateCount | None = None  # of its last answer, maybe still unread
         # What _exchange waits on, kept for the worker's life: its answer or its death.
         self.poller = select.poll()
         self.poller.register(parent_end.fileno(), select.POLLIN)
@@ -659,6 +716,9 @@ class QueryExecutor:
             keep.stop(kill=False)
 
     def _exchange(self, worker: _Worker, job: QueryJob, timeout: float) -> QueryResult:
+        if worker.late_count is not None:  # the last answer's count is read before this job's
+            worker.late_count.get()
+            worker.late_count = None
         try:
             worker.conn.send_bytes(job.encode())
         except OSError as e:
@@ -677,9 +737,12 @@ class QueryExecutor:
             body = message[_RESERVED:]
             if len(body) > self.max_result_bytes:  # the worker enforces this too
                 raise QueryFailed(f"The query worker sent {len(body)} bytes, more than allowed.")
-            return QueryResult(
-                body, media_type.decode("ascii"), None if count == _UNKNOWN else count, seconds
-            )
+            counted: int | _LateCount | None = count
+            if count == _UNKNOWN:
+                counted = None
+            elif count == _LATER:
+                counted = worker.late_count = _LateCount(worker.conn)
+            return QueryResult(body, media_type.decode("ascii"), counted, seconds)
         reply: tuple[Any, ...] = pickle.loads(message[1:])  # noqa: S301 (our own worker's)
         kind = reply[0]
         if kind == "syntax":

@@ -7,8 +7,9 @@ multiprocess mode).
 
 The query log line (logger ``osce_kg.query``) carries the query's SHA-256 prefix, the
 duration, the number of results when the endpoint knows it, the bytes sent and the status:
-enough to find a slow or failing query again without logging its text. It is written when the
-response is closed (WSGI ``close()``), once the body has been sent.
+enough to find a slow or failing query again without logging its text. It is the query's
+access log line: kg-serve's gunicorn access log leaves such requests out (``QUERY_LOGGED``),
+which also keeps the text of a GET's query out of that log.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from typing import Any, cast
 
 import pyoxigraph as ox
@@ -73,6 +74,8 @@ ResultCount = int | None | Callable[[], int | None]  # a count, or how to get it
 
 STARTED = "osce_kg.started"  # environ key: when a request that came through server.sparql's
 # fast path began (it hands its errors to Flask, which should time them from there)
+QUERY_LOGGED = "osce_kg.query_logged"  # environ key: the request gets a query log line, so
+# kg-serve's access log leaves it out (server.cli.AccessLogger)
 
 
 def _endpoint() -> str:
@@ -96,15 +99,12 @@ def _finish(response: Response) -> Response:
     )
     query = g.get("osce_kg_query")
     if query is not None:
-        response.call_on_close(
-            partial(
-                log_query,
-                query,
-                seconds,
-                g.get("osce_kg_result_count"),
-                response.calculate_content_length(),
-                response.status_code,
-            )
+        log_query(
+            query,
+            seconds,
+            g.get("osce_kg_result_count"),
+            response.calculate_content_length(),
+            response.status_code,
         )
     return response
 
@@ -127,9 +127,9 @@ def count_request(
 def log_query(
     query: str, seconds: float, results: ResultCount, length: int | None, status: int
 ) -> None:
-    """The query's log line; called when its response is closed, after the body went out, so
-    that counting the results (``results`` may be a function that parses the body) does not
-    delay the answer."""
+    """The query's log line. ``results`` may be a function that counts them (parsing the
+    body): server.sparql's fast path calls this once the body has gone out, so that counting
+    does not delay the answer."""
     if not query_log.isEnabledFor(logging.INFO):
         return
     count = results() if callable(results) else results
@@ -146,6 +146,7 @@ def log_query(
 def note_query(query: str, result_count: ResultCount = None) -> None:
     """Called by the query endpoint: what the access log should say about this request."""
     g.osce_kg_query = query
+    request.environ[QUERY_LOGGED] = True
     if result_count is not None:
         g.osce_kg_result_count = result_count
 

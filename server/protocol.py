@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
 from werkzeug.datastructures import MultiDict
@@ -300,10 +301,14 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
     return q
 
 
+@lru_cache(maxsize=1024)
 def choose_format(
     query_form: QueryForm, accept_header: str | None, format_param: str | None = None
 ) -> ResultFormat:
-    """Pick the result serialization: ``format=`` first, then Accept with q-values, else 406."""
+    """Pick the result serialization: ``format=`` first, then Accept with q-values, else 406.
+
+    Cached: a client sends the same Accept header with every request (a 406 is not cached:
+    it raises)."""
     offers = GRAPH_FORMATS if query_form.returns_graph else SOLUTION_FORMATS
     if format_param:
         wanted = format_param.strip().lower()

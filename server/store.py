@@ -47,6 +47,7 @@ class PublishedStore:
         self.out_dir = out_dir
         self.store_path = store_path
         self.writable = writable
+        self._current = os.fspath(out_dir / CURRENT)  # the link read on every request
         self._lock = threading.Lock()
         self._opened: tuple[int, Path, Store] | None = None
         self._resolved: tuple[str, Path] | None = None  # (target of current, its store)
@@ -67,7 +68,7 @@ class PublishedStore:
         # Every request asks; ``current`` moves only when a build publishes. One readlink
         # tells whether it moved since the last full resolution (realpath: a stat per part).
         try:
-            target = os.readlink(self.out_dir / CURRENT)
+            target = os.readlink(self._current)
         except OSError:
             target = None
         resolved = self._resolved

@@ -25,6 +25,7 @@ from server.executor import (
     QuerySyntaxError,
     QueryTimeout,
     ResultTooLarge,
+    json_solutions,
     release_store,
 )
 from server.store import NoRelease
@@ -125,6 +126,38 @@ def test_select_equals_direct_query(
     assert result.media_type == JSON
 
 
+# Literals that look like the JSON around them: the count must not see their braces. The
+# first ones are written without escapes (the quick count), the others with (json.loads).
+PLAIN_VALUES = ["},{", "[{", "{x:1},{y:[{}]}", "a b", "ünï", ""]
+ESCAPED_VALUES = ['a}},{"b', "x\\y", "line\nbreak", "tab\tand", '{"type":"uri"}']
+
+
+def _values(*values: str) -> str:
+    return "SELECT ?v WHERE { VALUES ?v { " + " ".join(map(json.dumps, values)) + " } }"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        _values(*PLAIN_VALUES),
+        _values(*PLAIN_VALUES, *ESCAPED_VALUES),
+        _values(PLAIN_VALUES[0]),
+        "SELECT * WHERE { }",  # one solution without bindings: [{}]
+        "SELECT ?v WHERE { VALUES ?v { UNDEF UNDEF 1 } }",  # [{},{},{...}]
+        "SELECT ?v WHERE { FILTER(false) }",  # no solution
+        "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o } LIMIT 7",
+        "SELECT ?t WHERE { BIND(<<( <http://e/s> <http://e/p> '},{' )>> AS ?t) }",
+    ],
+)
+def test_json_solutions_are_counted_exactly(store_path: Path, query: str) -> None:
+    store = Store.read_only(str(store_path))
+    try:
+        body = store.query(query).serialize(format=QueryResultsFormat.JSON)
+    except SyntaxError:  # a pyoxigraph without triple terms
+        pytest.skip("this pyoxigraph does not read triple terms")
+    assert json_solutions(body) == len(json.loads(body)["results"]["bindings"])
+
+
 def test_construct_equals_direct_query(executor: QueryExecutor, store_path: Path) -> None:
     query = "CONSTRUCT { ?s <http://example.org/q> ?o } WHERE { ?s ?p ?o }"
     result = executor.run(query, NT, use_default_graph_as_union=True)
@@ -183,6 +216,25 @@ def test_result_count_over_many_chunks(executor: QueryExecutor, media_type: str)
     result = executor.run("SELECT * WHERE { ?s ?p ?o }", media_type, **_UNION)
     assert len(result.body) > 100_000  # written in many chunks
     assert result.count == (None if media_type == "text/csv" else 3001)
+
+
+def test_json_count_comes_after_the_answer_and_never_in_the_way(store_path: Path) -> None:
+    """A worker counts SPARQL JSON solutions after sending its answer; the count is read when
+    asked for or before the worker's next job, so unread counts never mix with answers."""
+    limited = "SELECT ?s WHERE { ?s <http://example.org/p> ?o } LIMIT %d"
+    with QueryExecutor(store_path, workers=1) as pool:
+        unread = [pool.run(limited % n, JSON, **_UNION) for n in (1, 2, 3)]  # left unread
+        tsv = pool.run(limited % 4, "text/tab-separated-values", **_UNION)
+        assert tsv.count == 4 and tsv.body.count(b"\n") == 5
+        assert [r.count for r in unread] == [1, 2, 3]  # each still has its own
+        late = pool.run(limited % 5, JSON, **_UNION)
+        (pid,) = pool.pids()
+        os.kill(pid, 9)  # dies before anyone asked: the count is unknown, nothing breaks
+        _wait_gone([pid])
+        assert late.count in (5, None)
+        with pytest.raises(QueryFailed):
+            pool.run(limited % 6, JSON, **_UNION)  # the dead worker's turn: a 500; replaced
+        assert pool.run(limited % 7, JSON, **_UNION).count == 7
 
 
 def test_syntax_error_is_typed_and_keeps_the_worker(executor: QueryExecutor) -> None:

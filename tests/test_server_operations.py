@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -200,8 +201,9 @@ def test_runaway_query_is_stopped_with_503_and_others_still_answer(
 def _query_log_lines(
     client: FlaskClient, caplog: pytest.LogCaptureFixture, method: str, **kwargs: Any
 ) -> tuple[int, list[str]]:
-    """The status of one request and the query log lines written for it: a line is written
-    when the server closes the response, after sending it (so the results are counted then)."""
+    """The status of one request and the query log lines written for it. For a GET answered
+    by the fast path the line is written when the server closes the response, after sending it
+    (the results are counted then)."""
     caplog.clear()
     with caplog.at_level("INFO", logger="osce_kg.query"):
         response = client.open("/sparql", method=method, **kwargs)
@@ -258,3 +260,35 @@ def test_failed_queries_are_logged_with_their_status(
         assert got == status
         assert f"query={_digest(query)}" in line and f"status={status}" in line
         assert "results=-" in line
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "logged"),
+    [
+        ("GET", {"query_string": {"query": "ASK {}"}}, True),  # the fast path
+        ("POST", {"data": {"query": "ASK {}"}}, True),  # the Flask view
+        ("GET", {"query_string": {"query": "ASK {"}}, True),  # a failure has its line too
+        ("GET", {}, False),  # the service description
+    ],
+)
+def test_requests_with_a_query_line_leave_the_access_log(
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    kwargs: dict[str, Any],
+    logged: bool,
+) -> None:
+    from gunicorn import glogging
+    from gunicorn.config import Config
+    from werkzeug.test import EnvironBuilder
+
+    from server.cli import AccessLogger
+    from server.observability import QUERY_LOGGED
+
+    environ = EnvironBuilder("/sparql", method=method, **kwargs).get_environ()
+    client.application.wsgi_app(environ, lambda *_: None)
+    assert bool(environ.get(QUERY_LOGGED)) is logged
+    written: list[object] = []
+    monkeypatch.setattr(glogging.Logger, "access", lambda *args: written.append(args))
+    AccessLogger(Config()).access(None, None, environ, timedelta(milliseconds=1))
+    assert len(written) == (0 if logged else 1)
