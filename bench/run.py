@@ -199,7 +199,7 @@ def query_section(result: dict[str, Any]) -> str:
             else ""
         )
         + f"; {_revision(m['git'])}). The "
-        f"store of the build above ({result['size']} documents), its N-Quads dump served by "
+        f"store of a build of the {result['size']}-document corpus, its N-Quads dump served by "
         "kg-serve (production mode: gunicorn, default workers), `oxigraph serve-read-only "
         "--union-default-graph` and `rdflib-endpoint serve` (an rdflib `Dataset` with "
         "`default_union=True`): the default graph is the union of the named graphs on all "
