@@ -153,6 +153,7 @@ def build_section(result: dict[str, Any]) -> str:
     # only to say whether they are on course, and say so.
     ok = d["exit_code"] == 0
     projected = d["wall_s"] * 10_000 / size if size else None
+    peak = max(r["peak_rss_mib"] for r in [d, *reruns])  # an incremental run may peak higher
     lines += [
         "",
         "Targets (issue 6, for 10,000 documents):",
@@ -165,8 +166,8 @@ def build_section(result: dict[str, Any]) -> str:
             f"linearly to {projected:.0f} s — "
             f"{mark(ok and projected is not None and projected < BUILD_TARGET_S)} (projection)"
         ),
-        f"- peak memory under {BUILD_MEMORY_TARGET_MIB} MiB: {d['peak_rss_mib']} MiB — "
-        f"{mark(ok and d['peak_rss_mib'] < BUILD_MEMORY_TARGET_MIB)}"
+        f"- peak memory under {BUILD_MEMORY_TARGET_MIB} MiB, the highest of the runs above: "
+        f"{peak} MiB — {mark(ok and peak < BUILD_MEMORY_TARGET_MIB)}"
         + ("" if size >= 10_000 else f" (at {size} documents)"),
     ]
     at = "" if size >= 10_000 else f" (at {size} documents)"
