@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from flask_cors import CORS
 
 from server import dumps, graph_store, observability, remote, resources, sparql, ui, void
 from server.analysis import service_allowlist
@@ -69,6 +70,12 @@ SETTINGS = (
         "http(s) IRIs; SERVICE <iri> is run only when written with one of them, exactly, in "
         "full; any other SERVICE is a 400. Empty: SERVICE is refused.",
     ),
+    Setting(
+        "CORS_ORIGINS",
+        ("*",),
+        "Origins whose browser scripts may read the answers (kg-serve --cors-origin): '*' any "
+        "origin, the default; never with credentials (cookies). Empty: no CORS headers.",
+    ),
 )
 
 
@@ -107,9 +114,55 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dumps.bp)
     app.register_blueprint(ui.bp)
     observability.init_app(app)
+    _init_cors(app)
     app.register_blueprint(void.bp)
     app.register_blueprint(graph_store.bp)
     app.register_blueprint(resources.bp)  # last: its catch-all serves entity IRIs
     register_error_handlers(app)
     app.wsgi_app = sparql.QueryFastPath(app)  # type: ignore[method-assign]
     return app
+
+
+CORS_EXPOSED = ("Warning", "Content-Disposition", "ETag", "Last-Modified", "Content-Range")
+
+
+def _init_cors(app: Flask) -> None:
+    """CORS headers (flask-cors) for the origins in ``CORS_ORIGINS``, errors included, and
+    answers to preflight requests. Any origin ('*'): the same headers on every answer, which
+    ``sparql.QueryFastPath`` adds too. Listed origins: only on answers to those, each with
+    ``Vary: Origin``. No credentials: an update token travels in ``Authorization``, which a
+    preflight may allow."""
+    origins = app.config["CORS_ORIGINS"]
+    if isinstance(origins, str):  # from the environment: comma or space separated
+        origins = origins.replace(",", " ").split()
+    origins = [str(o) for o in origins]
+    app.config["CORS_ORIGINS"] = origins
+    if not origins:
+        return
+    any_origin = "*" in origins
+    before = list(app.after_request_funcs.get(None, ()))
+    CORS(
+        app,
+        origins=["*"] if any_origin else origins,
+        send_wildcard=any_origin,
+        # any origin: the same headers on every answer, so caches need no "Vary: Origin"
+        always_send=any_origin,
+        supports_credentials=False,
+        methods=["GET", "HEAD", "POST", "OPTIONS"],
+        expose_headers=list(CORS_EXPOSED),
+        max_age=86400,
+    )
+    added = tuple(f for f in app.after_request_funcs.get(None, ()) if f not in before)
+    if not any_origin:  # the headers depend on the request's Origin, for caches too
+        app.after_request(_vary_origin)
+        return
+    headers = (
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Expose-Headers", ", ".join(sorted(CORS_EXPOSED))),
+    )
+    app.extensions["osce_kg_cors"] = sparql.CorsHooks(added, headers)
+
+
+def _vary_origin(response: Response) -> Response:
+    response.vary.add("Origin")
+    return response

@@ -174,6 +174,13 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     "repeatable. SERVICE <IRI> must name it exactly, in full. Default: SERVICE refused.",
 )
 @click.option(
+    "--cors-origin",
+    metavar="ORIGIN",
+    multiple=True,
+    help="Let browser scripts from ORIGIN (e.g. https://example.org) read the answers (CORS); "
+    "repeatable. Default: any origin ('*'), without credentials; 'none': no CORS headers.",
+)
+@click.option(
     "--dev",
     is_flag=True,
     help="Run Flask's development server instead of gunicorn (one process, for debugging).",
@@ -187,6 +194,7 @@ def main(
     timeout: int,
     endpoint: str | None,
     allow_service: tuple[str, ...],
+    cors_origin: tuple[str, ...],
     dev: bool,
 ) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
@@ -196,6 +204,8 @@ def main(
     except ValueError as exc:
         message = str(exc).removeprefix("SPARQL_SERVICE_ALLOWLIST: ")
         raise click.BadParameter(message, param_hint="'--allow-service'") from exc
+    if cors_origin:
+        app_config["CORS_ORIGINS"] = _cors_origins(cors_origin)
     if endpoint:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -229,3 +239,24 @@ def main(
         ).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _cors_origins(values: tuple[str, ...]) -> list[str]:
+    """``--cors-origin`` values: '*', 'none' (alone) or origins (scheme://host[:port])."""
+    if values == ("none",):
+        return []
+    for value in values:
+        parts = urlsplit(value)
+        origin = value == "*" or (
+            parts.scheme in ("http", "https")
+            and parts.hostname
+            and not parts.path
+            and not parts.query
+            and not parts.fragment
+        )
+        if not origin:
+            raise click.BadParameter(
+                f"{value!r} is not an origin: give scheme://host[:port] (no path), '*' or 'none'",
+                param_hint="'--cors-origin'",
+            )
+    return list(values)

@@ -313,6 +313,7 @@ class QueryFastPath:
         self.app = app
         self.flask = app.wsgi_app  # the app itself, for everything this does not answer
         self._applies: bool | None = None  # decided at the first request: the app is complete
+        self._cors_headers: list[tuple[str, str]] = []  # the same on every answer, or none
         self._base_urls: dict[tuple[object, ...], str] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -352,6 +353,7 @@ class QueryFastPath:
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body)))]
         headers += [("Warning", warning) for warning in answer.warnings]
         headers.append(("Vary", "Accept"))
+        headers += self._cors_headers
         seconds = time.perf_counter() - started
         count_request("/sparql", "GET", 200, seconds)
         environ[QUERY_LOGGED] = True
@@ -375,6 +377,8 @@ class QueryFastPath:
         """Whether the app is one whose answers this reproduces (see the class)."""
         if self._applies is None:
             app = self.app
+            cors = app.extensions.get("osce_kg_cors", CorsHooks((), ()))
+            self._cors_headers = list(cors.headers)
             self._applies = (
                 not app.config["SPARQL_UPDATE_TOKEN"]
                 and not app.config["SPARQL_BACKEND_URL"]
@@ -383,11 +387,23 @@ class QueryFastPath:
                 and app.view_functions.get("sparql.endpoint") is endpoint
                 and _hooks(app.before_request_funcs) == {None: [observability._start]}
                 and _hooks(app.after_request_funcs)
-                == {None: [observability._finish], "sparql": [_vary_accept]}
+                == {
+                    None: [observability._finish, *cors.hooks],
+                    "sparql": [_vary_accept],
+                }
                 and not any(_hooks(app.url_value_preprocessors).values())
                 and not any(_hooks(app.teardown_request_funcs).values())
             )
         return self._applies
+
+
+@dataclass(frozen=True)
+class CorsHooks:
+    """What ``server._init_cors`` registered, when every answer gets the same CORS headers
+    (any origin): its after-request hooks, and those headers, which the fast path adds."""
+
+    hooks: tuple[Callable[..., Any], ...]
+    headers: tuple[tuple[str, str], ...]
 
 
 def _hooks(registry: Mapping[str | None, list[Any]]) -> dict[str | None, list[Any]]:
