@@ -166,13 +166,16 @@ class StagedRelease:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 
     def keep_inferred(self, data: bytes | None = None) -> None:
-        """Write the inferred graph's file: ``data``, else (the graph was not recomputed) a
-        copy of the base release's, if it has one."""
+        """Write the inferred graph's file: ``data``, else (the graph was not recomputed) the
+        base release's, if it has one."""
         try:
             if data is not None:
                 self.release.inferred.write_bytes(data)
             elif self.base is not None and self.base.inferred.is_file():
-                shutil.copyfile(self.base.inferred, self.release.inferred)
+                try:  # a published release is never written again: share the file
+                    os.link(self.base.inferred, self.release.inferred)
+                except OSError:
+                    shutil.copyfile(self.base.inferred, self.release.inferred)
         except OSError as exc:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 
@@ -271,9 +274,6 @@ class StagedRelease:
         return any(
             isinstance(q.graph_name, ox.NamedNode) and q.graph_name not in skipped for q in quads
         )
-
-    def nquads(self, quads: list[Quad]) -> bytes:
-        return self._serialize(quads, ox.RdfFormat.N_QUADS)
 
     def _serialize(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 from flask_cors import CORS
@@ -89,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["KG_OUT_DIR"] = Path(app.config["KG_OUT_DIR"])
     for name in ("SPARQL_MAX_QUERY_BYTES", "SPARQL_TIMEOUT_SECONDS"):
         app.config[name] = int(app.config[name])
+    app.config["CORS_ORIGINS"] = cors_origins(app.config["CORS_ORIGINS"])
     app.config["SPARQL_SERVICE_ALLOWLIST"] = service_allowlist(
         app.config["SPARQL_SERVICE_ALLOWLIST"]
     )
@@ -123,6 +126,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def cors_origins(value: object) -> list[str]:
+    """The ``CORS_ORIGINS`` setting as a list: '*' or origins (scheme://host[:port]), given as
+    a list or as one string separated by spaces or commas (``FLASK_*`` environment variables).
+    ValueError, naming the value, for anything else."""
+    items = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"CORS_ORIGINS: {value!r} is not a list of origins")
+    origins = [item for item in items if item != ""]
+    for item in origins:
+        parts = urlsplit(item) if isinstance(item, str) else None
+        if item != "*" and not (
+            parts is not None
+            and parts.scheme in ("http", "https")
+            and parts.hostname
+            and not (parts.path or parts.query or parts.fragment)
+        ):
+            raise ValueError(
+                f"CORS_ORIGINS: {item!r} is not an origin: give scheme://host[:port] (no path) "
+                "or '*'"
+            )
+    return origins
+
+
 CORS_EXPOSED = ("Warning", "Content-Disposition", "ETag", "Last-Modified", "Content-Range")
 
 
@@ -133,10 +159,6 @@ def _init_cors(app: Flask) -> None:
     ``Vary: Origin``. No credentials: an update token travels in ``Authorization``, which a
     preflight may allow."""
     origins = app.config["CORS_ORIGINS"]
-    if isinstance(origins, str):  # from the environment: comma or space separated
-        origins = origins.replace(",", " ").split()
-    origins = [str(o) for o in origins]
-    app.config["CORS_ORIGINS"] = origins
     if not origins:
         return
     any_origin = "*" in origins

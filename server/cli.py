@@ -29,7 +29,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from kg_builder.layout import current_release
-from server import create_app
+from server import cors_origins, create_app
 from server.analysis import service_allowlist
 from server.observability import QUERY_LOGGED
 
@@ -205,7 +205,13 @@ def main(
         message = str(exc).removeprefix("SPARQL_SERVICE_ALLOWLIST: ")
         raise click.BadParameter(message, param_hint="'--allow-service'") from exc
     if cors_origin:
-        app_config["CORS_ORIGINS"] = _cors_origins(cors_origin)
+        try:
+            app_config["CORS_ORIGINS"] = (
+                [] if cors_origin == ("none",) else cors_origins(cors_origin)
+            )
+        except ValueError as exc:
+            message = str(exc).removeprefix("CORS_ORIGINS: ")
+            raise click.BadParameter(message, param_hint="'--cors-origin'") from exc
     if endpoint:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -239,24 +245,3 @@ def main(
         ).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
-
-
-def _cors_origins(values: tuple[str, ...]) -> list[str]:
-    """``--cors-origin`` values: '*', 'none' (alone) or origins (scheme://host[:port])."""
-    if values == ("none",):
-        return []
-    for value in values:
-        parts = urlsplit(value)
-        origin = value == "*" or (
-            parts.scheme in ("http", "https")
-            and parts.hostname
-            and not parts.path
-            and not parts.query
-            and not parts.fragment
-        )
-        if not origin:
-            raise click.BadParameter(
-                f"{value!r} is not an origin: give scheme://host[:port] (no path), '*' or 'none'",
-                param_hint="'--cors-origin'",
-            )
-    return list(values)

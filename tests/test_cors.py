@@ -4,6 +4,7 @@ default, never with credentials), and the query fast path does not skip it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,21 @@ ASK = "/sparql?query=ASK%20%7B%7D"
 ORIGIN = "https://analyst.example.org"
 
 
+@contextmanager
 def make(seed_build: BuildResult, **config: object) -> Iterator[Flask]:
     app = create_app(
         {"TESTING": True, "KG_OUT_DIR": seed_build.release.root.parent.parent, **config}
     )
-    yield app
-    app.extensions["osce_kg_executor"].close()
+    try:
+        yield app
+    finally:
+        app.extensions["osce_kg_executor"].close()
 
 
 @pytest.fixture
 def app(seed_build: BuildResult) -> Iterator[Flask]:
-    yield from make(seed_build)
+    with make(seed_build) as app:
+        yield app
 
 
 def test_any_origin_may_read_an_answer_without_credentials(app: Flask) -> None:
@@ -73,7 +78,7 @@ def test_every_answer_has_the_headers_and_the_fast_path_stays_on(app: Flask) -> 
 
 
 def test_listed_origins_only(seed_build: BuildResult) -> None:
-    for app in make(seed_build, CORS_ORIGINS=[ORIGIN]):
+    with make(seed_build, CORS_ORIGINS=[ORIGIN]) as app:
         client = app.test_client()
         listed = client.get(ASK, headers={"Origin": ORIGIN})
         assert listed.headers["Access-Control-Allow-Origin"] == ORIGIN
@@ -86,7 +91,7 @@ def test_listed_origins_only(seed_build: BuildResult) -> None:
 
 
 def test_none_turns_cors_off(seed_build: BuildResult) -> None:
-    for app in make(seed_build, CORS_ORIGINS=[]):
+    with make(seed_build, CORS_ORIGINS=[]) as app:
         answer = app.test_client().get(ASK, headers={"Origin": ORIGIN})
         assert "Access-Control-Allow-Origin" not in answer.headers
 
@@ -96,3 +101,17 @@ def test_a_cors_origin_that_is_not_an_origin_is_a_usage_error(value: str, tmp_pa
     done = CliRunner().invoke(main, ["--out-dir", str(tmp_path), "--cors-origin", value])
     assert done.exit_code == 2
     assert "--cors-origin" in done.output and value in done.output
+
+
+def test_origins_from_the_environment_are_one_string(seed_build: BuildResult) -> None:
+    with make(seed_build, CORS_ORIGINS=f"{ORIGIN}, https://other.example") as app:
+        assert app.config["CORS_ORIGINS"] == [ORIGIN, "https://other.example"]
+        answer = app.test_client().get(ASK, headers={"Origin": "https://other.example"})
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://other.example"
+
+
+def test_a_setting_that_is_not_an_origin_stops_the_app(seed_build: BuildResult) -> None:
+    with pytest.raises(ValueError, match=r"CORS_ORIGINS: 'example\.org' is not an origin"):
+        create_app(
+            {"KG_OUT_DIR": seed_build.release.root.parent.parent, "CORS_ORIGINS": "example.org"}
+        )

@@ -305,3 +305,18 @@ def test_an_edit_changes_the_inferences_in_place_as_replacing_them_would(
     assert len(after) == len(expected)
     on_disk = ox.parse(path=str(edited.release.inferred), format=ox.RdfFormat.N_TRIPLES)
     assert {f"{q.subject} {q.predicate} {q.object}" for q in on_disk} == after
+
+
+def test_inferences_reused_keep_their_file(tmp_path: Path, corpus: Path) -> None:
+    """A build whose graphs are those of the last one (a new source failed) reuses the
+    inferred graph; its release still holds the graph's file, the one the store holds."""
+    first = run(config(tmp_path, corpus))
+    (corpus / "broken.txt").write_text("")
+    second = run(config(tmp_path, corpus, keep_going=True))
+    assert second.report.reasoning.get("reused") is True
+    assert second.release.root != first.release.root
+    kept = second.release.inferred.read_bytes()
+    assert kept == first.release.inferred.read_bytes()
+    lines = ox.parse(kept, format=ox.RdfFormat.N_TRIPLES)
+    on_disk = {f"{q.subject} {q.predicate} {q.object}" for q in lines}
+    assert on_disk == graph_nt(second.release.store, IRIS.inferred_graph())
