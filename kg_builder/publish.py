@@ -145,7 +145,7 @@ class StagedRelease:
         previous = self.base.inferred if self.base is not None else None
         try:
             old = previous.read_bytes() if previous is not None else None
-        except FileNotFoundError:
+        except OSError:  # none (an older release), or unreadable: replace the graph whole
             old = None
         if old is None:
             self.replace(name, data)
