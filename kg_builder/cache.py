@@ -10,8 +10,9 @@ An entry lives under ``<out-dir>/cache/docs/`` and is named by its **key**, the 
 - the document's revision history (the hashes of its earlier versions, see ``Manifest``).
 
 Change any of these and the key changes, so a stale entry is never read; it is simply not
-found. An entry holds the document's graph (N-Triples), its report entry, its SHACL results,
-its menu and the subjects it describes (for the cross-document validation pass). Each file is
+found. An entry holds the document's graph (N-Triples), its share of the dumps (Turtle and
+compressed pieces, ``kg_builder.dumpfile``), its report entry, its SHACL results, its menu and
+the subjects it describes (for the cross-document validation pass). Each file is
 written to a temporary name and renamed, so a killed build leaves whole entries or none.
 
 The **manifest** (``manifest.json`` in each release) lists the documents of that release with
@@ -21,6 +22,7 @@ what is unchanged, what changed (a revision) and what is gone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -30,13 +32,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from kg_builder import __version__
+from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import PublishError
+from kg_builder.reason import LineFilter
 
 PACKAGE = Path(__file__).resolve().parent
 CACHE = "cache"
 DOCS = "docs"
 MANIFEST = "manifest.json"
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 
 
 def _hash_files(digest: hashlib._Hash, files: Iterable[Path], root: Path | None = None) -> None:
@@ -94,11 +98,14 @@ class Entry:
     report: dict[str, object]
     results: list[dict[str, str]]  # per-document SHACL results (validate.Result fields)
     subjects: list[str]  # IRIs the graph describes, for the cross-document validation
+    axiomatic: bool = False  # may state an axiom or owl:sameAs (reason.LineFilter.split)
     graph: bytes = b""
+    dump: bytes = b""  # GraphDump.to_bytes(): the graph's share of the dumps
+    reasoning: bytes = b""  # the lines of ``graph`` an OWL 2 RL rule can act on
 
 
 class DocCache:
-    """Entries under ``<out-dir>/cache/docs/<key[:2]>/<key>.{json,nt}``."""
+    """Entries under ``<out-dir>/cache/docs/<key[:2]>/<key>.{json,nt,dump,reasoning.nt}``."""
 
     def __init__(self, out_dir: Path) -> None:
         self.root = out_dir / CACHE / DOCS
@@ -106,6 +113,12 @@ class DocCache:
     def _paths(self, key: str) -> tuple[Path, Path]:
         folder = self.root / key[:2]
         return folder / f"{key}.json", folder / f"{key}.nt"
+
+    def _dump_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.dump"
+
+    def _reasoning_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.reasoning.nt"
 
     def get(self, key: str, *, graph: bool = True) -> Entry | None:
         """The entry named ``key``; with ``graph=False`` without reading its graph."""
@@ -133,11 +146,44 @@ class DocCache:
                 hint="build again with --force",
             ) from exc
 
+    def dump(self, entry: Entry, name: str) -> GraphDump:
+        """``entry``'s share of the dumps, its graph being named ``name``: read from the
+        cache, or made from the graph (and kept) when missing or unreadable."""
+        path = self._dump_path(entry.key)
+        try:
+            dump = GraphDump.from_bytes(entry.dump or path.read_bytes())
+        except OSError:
+            dump = None
+        if dump is None:
+            dump = GraphDump.of(name, self.graph(entry))
+            with contextlib.suppress(OSError):  # made again next time: only an optimisation
+                _write_bytes(path, dump.to_bytes())
+        return dump
+
+    def reasoning(self, entry: Entry, lines: LineFilter) -> bytes:
+        """The lines of ``entry``'s graph that ``lines`` keeps: from the cache, or taken from
+        the graph (and kept) when missing. The worker that built the document filtered with
+        the same relevance: it depends only on the ontology and the reference data, which
+        the entry's key covers."""
+        path = self._reasoning_path(entry.key)
+        try:
+            return entry.reasoning or path.read_bytes()
+        except OSError:
+            kept, _axiomatic = lines.split(self.graph(entry))
+            with contextlib.suppress(OSError):  # taken again next time: only an optimisation
+                _write_bytes(path, kept)
+            return kept
+
     def put(self, entry: Entry) -> None:
         meta_path, graph_path = self._paths(entry.key)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {k: v for k, v in asdict(entry).items() if k != "graph"}
+        bulky = ("graph", "dump", "reasoning")
+        meta = {k: v for k, v in asdict(entry).items() if k not in bulky}
         _write_bytes(graph_path, entry.graph)  # the graph first: a meta file implies its graph
+        if entry.dump:
+            _write_bytes(self._dump_path(entry.key), entry.dump)
+        if entry.reasoning or entry.dump:  # made by a worker: empty is an answer too
+            _write_bytes(self._reasoning_path(entry.key), entry.reasoning)
         _write_bytes(meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
     def retain(self, keys: set[str]) -> int:
@@ -149,6 +195,8 @@ class DocCache:
             if path.stem not in keys:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".nt").unlink(missing_ok=True)
+                path.with_suffix(".dump").unlink(missing_ok=True)
+                path.with_suffix(".reasoning.nt").unlink(missing_ok=True)
                 removed += 1
         for path in self.root.glob("*/.*.tmp"):
             path.unlink(missing_ok=True)

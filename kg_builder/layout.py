@@ -8,7 +8,7 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/dumps/osce-kg.ttl  asserted + inferred triples of every graph, merged
       releases/<id>/dumps/osce-kg.nq   every named graph, as N-Quads
       releases/<id>/dumps/*.gz         the same dumps, gzip-compressed
-      releases/<id>/void.ttl           VoID statistics of the release
+      releases/<id>/void.ttl           VoID statistics of the release (void.json: the numbers)
       releases/<id>/report.ttl         the build report (also report.json)
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
       releases/<id>/manifest.json      the documents of the release, their hashes, failures
@@ -39,6 +39,7 @@ DOCS = "docs"
 ONTOLOGY_HTML = "ontology.html"
 ONTOLOGY_TTL = "ontology.ttl"
 VOID = "void.ttl"
+VOID_STATISTICS = "void.json"
 INFERRED_NT = "inferred.nt"
 PUSHED = "pushed.json"
 GZIP = ".gz"
@@ -81,6 +82,11 @@ class Release:
     @property
     def void(self) -> Path:
         return self.root / VOID
+
+    @property
+    def void_statistics(self) -> Path:
+        """The numbers of ``void.ttl``, which the next build updates rather than recounts."""
+        return self.root / VOID_STATISTICS
 
     @property
     def inferred(self) -> Path:

@@ -9,54 +9,24 @@ A build that fails or is killed before that leaves the served release untouched;
 from __future__ import annotations
 
 import gc
-import gzip
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg_builder.dumpfile import PREFIXES, GraphDump, to_nquads, write_dumps
 from kg_builder.errors import PublishError
 from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
-from kg_builder.namespaces import (
-    DCTERMS,
-    OA,
-    ORG,
-    OSCE,
-    OWL,
-    PROV,
-    RDF,
-    RDFS,
-    SCHEMA,
-    SKOS,
-    SKOSXL,
-    TIME,
-    XSD,
-)
+from kg_builder.namespaces import RDF, XSD
 
 PARTIAL = ".partial"
 BULK_BYTES = 256 << 20  # N-Quads per bulk load: few files in the store, bounded memory
-PREFIXES = {
-    "osce": str(OSCE._NS),
-    "org": str(ORG),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "prov": str(PROV),
-    "schema": str(SCHEMA),
-    "oa": str(OA),
-    "owl": str(OWL),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "xsd": str(XSD),
-    "time": str(TIME),
-    "skosxl": str(SKOSXL),
-}
 
 
 def clean_partials(out_dir: Path) -> list[Path]:
@@ -90,6 +60,10 @@ class StagedRelease:
         self.root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
         self.release = Release(self.root)
         self.base = base
+        self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
+        self.seconds: dict[str, float] = {}  # what finish() spent its time on
+        # per graph changed by apply_difference: the triples it removed and added (N-Triples)
+        self.differences: dict[str, bytes] = {}
         if (out_dir / RELEASES / build_id).exists():
             raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
         try:
@@ -158,6 +132,8 @@ class StagedRelease:
         ``new``, quad by quad."""
         before, after = set(old.splitlines(True)), set(new.splitlines(True))
         gone, added = before - after, after - before
+        self.touched.add(str(name))
+        self.differences[str(name)] = b"".join(sorted(gone | added))
         try:
             for quad in _quads(sorted(gone), str(name)):
                 self.store.remove(quad)
@@ -192,6 +168,8 @@ class StagedRelease:
         return b"".join(lines)
 
     def drop(self, name: URIRef | str) -> None:
+        self.touched.add(str(name))
+        self.differences.pop(str(name), None)  # replaced whole: no known difference
         graph = ox.NamedNode(str(name))
         if self.store.contains_named_graph(graph):
             self.store.remove_graph(graph)
@@ -315,39 +293,35 @@ class StagedRelease:
 
     def finish(
         self,
-        parts: Iterable[tuple[str, bytes]],
+        parts: Iterable[tuple[str, bytes, GraphDump]],
         describe: Callable[[ox.Store], Graph] | None = None,
     ) -> Release:
         """Write the dumps (plain and gzip) and the VoID statistics (``describe``).
 
-        ``parts`` are the store's named graphs as (name, N-Triples), the same bytes that were
-        loaded into it: the N-Quads dump is written from them graph by graph (read from the
-        document cache, that is file copying rather than serialising the store), and the Turtle
-        dump from the N-Quads dump as a stream. The Turtle dump is the merge of the graphs, so
-        a triple several graphs hold is written once per graph: the same RDF graph."""
+        ``parts`` are the store's named graphs as (name, N-Triples, share of the dumps), the
+        N-Triples being the bytes that were loaded into the store: the dumps are joined from
+        them graph by graph (``kg_builder.dumpfile``), copying cached pieces rather than
+        serialising and compressing the store. The Turtle dump is the merge of the graphs,
+        so a triple several graphs hold is written once per graph: the same RDF graph."""
         release = self.release
         try:
             store = self.store
+            t0 = time.perf_counter()
             store.flush()
             store.optimize()
-            with release.nquads_dump.open("wb") as out:
-                for name, data in parts:
-                    out.write(to_nquads(data, name))
-            with ThreadPoolExecutor(1) as pool:  # zlib lets go of the GIL: the Turtle meanwhile
-                packed = pool.submit(_gzip, release.nquads_dump)
-                quads = ox.parse(path=str(release.nquads_dump), format=ox.RdfFormat.N_QUADS)
-                ox.serialize(
-                    (q.triple for q in quads),
-                    str(release.turtle_dump),
-                    ox.RdfFormat.TURTLE,
-                    prefixes=PREFIXES,
-                )
-                _gzip(release.turtle_dump)
-                packed.result()
+            t1 = time.perf_counter()
+            write_dumps(release.nquads_dump, release.turtle_dump, GZIP, parts)
+            t2 = time.perf_counter()
             if describe is not None:
                 release.void.write_text(
                     describe(store).serialize(format="turtle"), encoding="utf-8"
                 )
+            t3 = time.perf_counter()
+            self.seconds = {
+                "optimize_store": round(t1 - t0, 2),
+                "dumps": round(t2 - t1, 2),
+                "void": round(t3 - t2, 2),
+            }
             self.close()
         except OSError as exc:
             store = None  # our handle too: RocksDB must close before its folder is removed
@@ -455,33 +429,8 @@ def stage_release(
         str(name): graph.serialize(format="nt", encoding="utf-8") for name, graph in graphs.items()
     }
     staged.replace_many(parts)
-    return staged.finish(sorted(parts.items()), describe)
-
-
-def to_nquads(ntriples: bytes, graph: str) -> bytes:
-    """N-Triples (one triple a line, as rdflib and Oxigraph write them) into ``graph``.
-
-    A line break cannot occur inside an N-Triples term (it is escaped), so every " .\n" ends
-    a triple: one replacement in C does it when every line ends so; other spacing goes the
-    slow way, line by line."""
-    if not ntriples.endswith(b"\n"):
-        ntriples += b"\n"
-    suffix = f" <{graph}> .\n".encode()
-    quads = ntriples.replace(b" .\n", suffix)
-    if quads.count(b"\n") == ntriples.count(b" .\n") and b"\r" not in ntriples:
-        return quads
-    lines = (line.rstrip() for line in ntriples.splitlines())
-    return b"".join(line[:-1].rstrip() + suffix for line in lines if line)
-
-
-def _gzip(path: Path) -> None:
-    """``path.gz`` beside ``path``, reproducible (no name or time in the gzip header)."""
-    with (
-        path.open("rb") as source,
-        (path.parent / (path.name + GZIP)).open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as packed,
-    ):
-        shutil.copyfileobj(source, packed, 1 << 20)
+    dumps = ((name, nt, GraphDump.of(name, nt)) for name, nt in sorted(parts.items()))
+    return staged.finish(dumps, describe)
 
 
 def promote(out_dir: Path, staged: Release, keep: int) -> Release:
@@ -534,6 +483,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 __all__ = [
+    "PREFIXES",  # re-exported: the server and the tests write with the dumps' prefixes
     "StagedRelease",
     "clean_partials",
     "current_release",

@@ -119,6 +119,91 @@ def is_schema(triple: Triple) -> bool:
     return str(p).startswith(axiomatic) and p != OWL.sameAs
 
 
+def in_schema(triple: Triple) -> bool:
+    """Whether the pipeline reads ``triple`` as schema (see ``pipeline._reasoning_input``): an
+    axiom (``is_schema``) or a link of an RDF list, stated with the RDF, RDFS and OWL
+    vocabularies."""
+    _s, p, o = triple
+    if (o if p == RDF.type else p) not in VOCABULARY:
+        return False
+    return is_schema(triple) or p in (RDF.first, RDF.rest)
+
+
+# Annotation properties (OWL 2 RL has no rule that reads them): a label is not an axiom, and
+# does not make the terms it labels relevant.
+ANNOTATIONS = frozenset(
+    {
+        RDFS.label,
+        RDFS.comment,
+        RDFS.seeAlso,
+        RDFS.isDefinedBy,
+        OWL.versionInfo,
+        OWL.deprecated,
+        OWL.priorVersion,
+        OWL.backwardCompatibleWith,
+        OWL.incompatibleWith,
+    }
+)
+
+
+def is_axiom(triple: Triple) -> bool:
+    """A schema triple (``is_schema``) that is not an annotation: what widens ``Relevance``."""
+    return is_schema(triple) and triple[1] not in ANNOTATIONS
+
+
+def documents_relevance(ontology: Graph, reference: Iterable[Triple]) -> Relevance:
+    """What ``pipeline._reasoning_input`` finds relevant when no document states an axiom:
+    the ontology's terms, widened by the axioms of the reference data."""
+    return Relevance.of(ontology).widen(t for t in reference if in_schema(t) and is_axiom(t))
+
+
+_AXIOMATIC = tuple(f"<{ns}".encode() for ns in (RDFS, OWL)) + tuple(
+    f"<{p}>".encode() for p in (RDF.first, RDF.rest)
+)
+_ANNOTATIONS = frozenset(f"<{p}>".encode() for p in ANNOTATIONS)
+_TYPE = f"<{RDF.type}>".encode()
+
+
+@dataclass(frozen=True)
+class LineFilter:
+    """``Relevance`` over N-Triples lines (as rdflib and Oxigraph write them, one space between
+    terms): the predicate and a typing's class are read as bytes, with no RDF terms made."""
+
+    predicates: frozenset[bytes]
+    classes: frozenset[bytes]
+
+    @classmethod
+    def of(cls, relevance: Relevance) -> LineFilter:
+        predicates = frozenset(f"<{p}>".encode() for p in relevance.predicates if p != RDF.type)
+        return cls(predicates, frozenset(f"<{c}>".encode() for c in relevance.classes))
+
+    def split(self, ntriples: bytes) -> tuple[bytes, bool]:
+        """The lines of ``ntriples`` the relevance keeps, and whether any line may be an
+        axiom, a list link or ``owl:sameAs`` (a predicate in the RDFS or OWL namespace that is
+        not an annotation, or of an RDF list, or a typing with an RDFS or OWL class: a superset
+        of what widens ``Relevance``). When one may, the caller must read the schema from all
+        the data (the store) rather than rely on the lines kept here."""
+        kept = []
+        axiomatic = False
+        for raw in ntriples.splitlines():
+            line = raw + b"\n"
+            parts = raw.split(b" ", 2)
+            if len(parts) < 3:
+                continue
+            predicate = parts[1]
+            if predicate == _TYPE:
+                obj = parts[2].rstrip().removesuffix(b".").rstrip()
+                axiomatic = axiomatic or obj.startswith(_AXIOMATIC)
+                if obj in self.classes:
+                    kept.append(line)
+                continue
+            if predicate.startswith(_AXIOMATIC) and predicate not in _ANNOTATIONS:
+                axiomatic = True
+            if predicate in self.predicates:
+                kept.append(line)
+        return b"".join(kept), axiomatic
+
+
 def reason(
     asserted: Graph | set[Triple], engine: str = DEFAULT_ENGINE, schema: Graph | None = None
 ) -> Inference:
@@ -399,8 +484,12 @@ __all__ = [
     "ClashRules",
     "Engine",
     "Inference",
+    "LineFilter",
     "Relevance",
+    "documents_relevance",
     "find_clashes",
+    "in_schema",
+    "is_axiom",
     "is_schema",
     "reason",
     "reason_file",

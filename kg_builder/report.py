@@ -61,6 +61,7 @@ class BuildReport:
     triples: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     reasoning: dict[str, object] = field(default_factory=dict)
+    publish: dict[str, object] = field(default_factory=dict)  # how VoID was made, timings
     release: str | None = None
     validation: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # documents per status

@@ -30,12 +30,14 @@ from rdflib.term import Node
 
 from kg_builder.build import BuildInfo, build_document
 from kg_builder.cache import Entry
+from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import KgError
 from kg_builder.extract import extract
 from kg_builder.gazetteer import Gazetteer, build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.namespaces import OSCE, PROV, RDF, RDFS
 from kg_builder.parse import Document
+from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
 from kg_builder.validate import Result, load_shapes, validate
 
@@ -70,6 +72,7 @@ class Context:
     reference_name: URIRef
     build_id: str
     started: datetime
+    lines: LineFilter  # what of a graph reasoning reads (the same for every document)
 
     @classmethod
     def create(
@@ -84,6 +87,7 @@ class Context:
         by_subject: dict[Node, list[tuple[Node, Node, Node]]] = {}
         for triple in reference:
             by_subject.setdefault(triple[0], []).append(triple)
+        lines = LineFilter.of(documents_relevance(ontology, reference))
         return cls(
             iris,
             ontology,
@@ -94,6 +98,7 @@ class Context:
             iris.reference_graph(),
             build_id,
             started,
+            lines,
         )
 
 
@@ -171,9 +176,18 @@ def process(task: Task) -> Entry | Failure:
         t2 = time.perf_counter()
         results = validate_document(built.graph, built.name, task.source, ctx)  # uses it up
         t3 = time.perf_counter()
+        # in parallel here, not in the publish and reason stages
+        dump = GraphDump.of(str(built.name), graph).to_bytes()
+        reasoning, axiomatic = ctx.lines.split(graph)
+        t4 = time.perf_counter()
     except KgError as exc:
         return Failure(task.source, doc.doc_id, str(exc), exc.exit_code)
-    timings.update(extract=round(t1 - t0, 4), build=round(t2 - t1, 4), validate=round(t3 - t2, 4))
+    timings.update(
+        extract=round(t1 - t0, 4),
+        build=round(t2 - t1, 4),
+        validate=round(t3 - t2, 4),
+        dump=round(t4 - t3, 4),
+    )
     report = DocumentReport(
         doc.doc_id,
         task.source,
@@ -198,7 +212,10 @@ def process(task: Task) -> Entry | Failure:
         report=asdict(report),
         results=[asdict(r) for r in results],
         subjects=subjects,
+        axiomatic=axiomatic,
         graph=graph,
+        dump=dump,
+        reasoning=reasoning,
     )
 
 

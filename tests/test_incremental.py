@@ -14,13 +14,14 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from bench.corpus import generate
-from kg_builder import cache, pipeline, workers
+from kg_builder import cache, pipeline, reason, workers
 from kg_builder.config import BuildConfig
 from kg_builder.errors import SourceError, ValidationFailed
 from kg_builder.iris import Iris
 from kg_builder.layout import current_release
 from kg_builder.namespaces import PROV
 from kg_builder.pipeline import run
+from kg_builder.void import Statistics, statistics
 from tests.conftest import FIXTURES, SEED_DIR, project_config
 
 DEVSET = FIXTURES / "devset"
@@ -320,3 +321,74 @@ def test_inferences_reused_keep_their_file(tmp_path: Path, corpus: Path) -> None
     lines = ox.parse(kept, format=ox.RdfFormat.N_TRIPLES)
     on_disk = {f"{q.subject} {q.predicate} {q.object}" for q in lines}
     assert on_disk == graph_nt(second.release.store, IRIS.inferred_graph())
+
+
+def test_the_reasoning_input_from_the_cache_is_the_one_read_from_the_store(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When no document states an axiom, reasoning reads each document's relevant lines from
+    the cache (kept by the worker that built it) instead of scanning the store: after an
+    edit, that input and the inferences are those the store scan gives."""
+    inputs: list[bytes] = []
+    real = pipeline.reason_file
+
+    def recording(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        inputs.append(path.read_bytes())
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "reason_file", recording)
+    page = corpus / PAGES[0]
+    original = page.read_text()
+    edited = original + "\nThe Co-Chairs then travelled to Baku, Azerbaijan.\n"
+    run(config(tmp_path, corpus))
+    page.write_text(edited)
+    cached = run(config(tmp_path, corpus))
+    assert cached.report.reasoning["input_from"] == "cache"
+
+    # the same two builds with every document flagged as stating axioms: the store is read
+    split = reason.LineFilter.split
+    monkeypatch.setattr(reason.LineFilter, "split", lambda self, nt: (split(self, nt)[0], True))
+    page.write_text(original)
+    run(config(tmp_path / "scan", corpus))
+    page.write_text(edited)
+    scanned = run(config(tmp_path / "scan", corpus))
+    assert scanned.report.reasoning["input_from"] == "store"
+
+    def triples(data: bytes) -> tuple[set[str], int]:  # ground triples; blank nodes counted
+        lines = {
+            f"{t.subject} {t.predicate} {t.object}" for t in ox.parse(data, ox.RdfFormat.N_TRIPLES)
+        }
+        ground = {line for line in lines if "_:" not in line}
+        return ground, len(lines) - len(ground)
+
+    assert triples(inputs[1]) == triples(inputs[3])
+    inferred = IRIS.inferred_graph()
+    ground = [
+        {line for line in graph_nt(r.release.store, inferred) if "_:" not in line}
+        for r in (cached, scanned)
+    ]
+    assert ground[0] == ground[1] and ground[0]
+
+
+def test_void_numbers_after_an_edit_are_updated_and_equal_a_full_count(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """The second build updates the base release's VoID numbers from the graphs it wrote
+    (an edited page, a new one, the inferences' difference, and one pruned) rather than
+    counting the store; the result is what counting gives."""
+    first = run(config(tmp_path, corpus))
+    assert first.report.publish["void"] == "counted"
+    page = corpus / PAGES[1]
+    page.write_text(page.read_text() + "\nThe Co-Chairs met the Foreign Minister of Armenia.\n")
+    shutil.copy(DEVSET / "dev03_five_plus_two_rome_2018-05-30.txt", corpus)
+    (corpus / PAGES[0]).unlink()
+    second = run(config(tmp_path, corpus, prune=True))
+    assert second.report.publish["void"] == "updated"
+    kept = Statistics.from_json(second.release.void_statistics.read_text())
+    store = ox.Store.read_only(str(second.release.store))
+    try:
+        counted = statistics(store)
+    finally:
+        del store
+    assert kept == counted
+    assert kept != Statistics.from_json(first.release.void_statistics.read_text())

@@ -12,6 +12,7 @@ import pytest
 
 from kg_builder import publish
 from kg_builder.config import BuildConfig
+from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import BuildLocked, PublishError
 from kg_builder.layout import current_release
 from kg_builder.pipeline import BuildResult, lock_out_dir, run
@@ -33,7 +34,7 @@ def test_failure_while_writing_the_release_keeps_the_served_one(
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(publish.ox, "serialize", disk_full)
+    monkeypatch.setattr(publish, "write_dumps", disk_full)  # the dumps cannot be written
     with pytest.raises(PublishError, match="No space left on device"):
         run(forced(built_out))
     assert fingerprint(built_out) == before
@@ -127,6 +128,10 @@ def _ground(items: set[ox.Quad] | set[ox.Triple]) -> set[ox.Quad | ox.Triple]:
     }
 
 
+def _parts(graphs: dict[str, bytes]) -> list[tuple[str, bytes, GraphDump]]:
+    return [(name, nt, GraphDump.of(name, nt)) for name, nt in graphs.items()]
+
+
 def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_path: Path) -> None:
     a, b = "http://example.org/g/a", "http://example.org/g/b"
     first = StagedRelease(tmp_path, "b1")
@@ -135,11 +140,11 @@ def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_pat
         b: b"<http://s> <http://p> <http://o> .\n",
     }
     first.replace_many(graphs)
-    one = first.finish(graphs.items())
+    one = first.finish(_parts(graphs))
     second = StagedRelease(tmp_path, "b2", base=one)
     second.replace(a, b"<http://s> <http://p> <http://o2> .\n")
     second.drop(b)
-    two = second.finish([(a, b"<http://s> <http://p> <http://o2> .\n")])
+    two = second.finish(_parts({a: b"<http://s> <http://p> <http://o2> .\n"}))
     store = ox.Store.read_only(str(two.store))
     objects = {q.object.value for q in store.quads_for_pattern(None, None, None, None)}
     assert objects == {"http://o2"}
