@@ -272,16 +272,6 @@ class StagedRelease:
         assert data is not None  # noqa: S101 - without an output, serialize returns bytes
         return data
 
-    def counts(self, graphs: dict[str, str]) -> dict[str, int]:
-        """Triples per graph: the ``graphs`` by label, the rest summed as ``documents``."""
-        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        result = self.store.query(query)
-        assert isinstance(result, ox.QuerySolutions)  # noqa: S101 - a SELECT gives solutions
-        per_graph = {str(row["g"].value): int(row["n"].value) for row in result}
-        counts = {label: per_graph.pop(name, 0) for label, name in graphs.items()}
-        counts["documents"] = sum(per_graph.values())
-        return counts
-
     def iri_subjects(self, names: Iterable[str]) -> Iterator[str]:
         """The IRI subjects of the named graphs ``names``, each once per graph."""
         for name in names:
