@@ -514,7 +514,8 @@ def _run(
                     )
                     continue
                 cache.put(outcome)
-                outcome.graph = outcome.dump = b""  # read back when needed: bounded memory
+                # read back when needed: bounded memory
+                outcome.graph = outcome.dump = outcome.reasoning = b""
                 accept(outcome, new=True)
     pause_point("built")
     if invalid and not config.keep_going:

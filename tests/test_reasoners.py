@@ -33,7 +33,14 @@ from kg_builder.layout import Release
 from kg_builder.namespaces import OA, ORG, OSCE, OWL, RDF, RDFS, SCHEMA, SKOS, XSD
 from kg_builder.pipeline import BuildResult, _reasoning_input, load_ontology
 from kg_builder.publish import StagedRelease
-from kg_builder.reason import ENGINES, Inference, reason, reason_file
+from kg_builder.reason import (
+    ENGINES,
+    Inference,
+    LineFilter,
+    documents_relevance,
+    reason,
+    reason_file,
+)
 
 EX = Namespace("https://example.org/")
 Triple = tuple[Node, Node, Node]
@@ -437,3 +444,31 @@ def test_owl_same_as_in_the_data_brings_every_triple_into_reasoning(tmp_path: Pa
     selected, schema, given = _selected(_release_of(tmp_path, data), tmp_path / "out", ontology)
     assert selected == set(data)
     assert (EX.c, EX.note, Literal("kept")) in reason_file(given, schema=schema).inferred
+
+
+def test_the_line_filter_keeps_what_the_relevance_keeps_and_flags_axioms() -> None:
+    """A document's relevant lines are taken from its N-Triples as bytes; a line that could
+    change the relevance (an axiom, a list link, owl:sameAs) flags the document, a label or
+    another annotation does not."""
+    ontology = Graph().parse(
+        data=f"<{OSCE.locatedIn}> a <{OWL.TransitiveProperty}> ; <{RDFS.label}> 'located in' .\n"
+        f"<{OSCE.ParticipatingState}> <{RDFS.subClassOf}> <{OSCE.State}> .",
+        format="turtle",
+    )
+    lines = LineFilter.of(documents_relevance(ontology, []))
+    a, b = "<http://example.org/a>", "<http://example.org/b>"
+    kept = (
+        f"{a} <{OSCE.locatedIn}> {b} .\n"
+        f"{a} <{RDF.type}> <{OSCE.ParticipatingState}> .\n"
+        f'{a} <{RDFS.label}> "A meeting"@en .\n'  # rdfs:label is in the RDFS vocabulary
+    )
+    left_out = f"{a} <{OA.hasTarget}> {b} .\n{a} <{RDF.type}> <{OA.Annotation}> .\n"
+    data = (kept + left_out + f'{a} <{OWL.versionInfo}> "1" .\n').encode()
+    assert lines.split(data) == (kept.encode() + f'{a} <{OWL.versionInfo}> "1" .\n'.encode(), False)
+    for axiom in (
+        f"{a} <{RDFS.subPropertyOf}> {b} .\n",
+        f"{a} <{OWL.sameAs}> {b} .\n",
+        f"{a} <{RDF.type}> <{OWL.Class}> .\n",
+        f"{a} <{RDF.first}> {b} .\n",
+    ):
+        assert lines.split(data + axiom.encode())[1] is True, axiom
