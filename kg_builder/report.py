@@ -88,7 +88,6 @@ class BuildReport:
         rows = ",\n    ".join(json.dumps(d, ensure_ascii=False) for d in documents)
         return f'{head[:-2]},\n  "documents": [\n    {rows}\n  ]\n}}\n'
 
-
     def summary(self) -> str:
         """The readable report: totals, then the documents that failed or warned."""
         self.count()
