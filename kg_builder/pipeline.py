@@ -97,6 +97,7 @@ from kg_builder.publish import (
     pause_point,
     promote,
     rdflib_quads,
+    turtle,
 )
 from kg_builder.reason import (
     ENGINE_LABELS,
@@ -746,7 +747,7 @@ def _publish(
         report.release = str(config.out_dir / RELEASES / final_name)
         report_graph = report.to_graph(iris.build(build_id), attempt.validation)
         write_atomic(release.report_json, report.to_json())
-        write_atomic(release.report_ttl, report_graph.serialize(format="turtle"))
+        write_atomic(release.report_ttl, turtle(report_graph))
         write_atomic(release.root / REPORT_TXT, report.summary())
         pause_point("written")
         return promote(config.out_dir, release, config.keep_releases)
@@ -1113,7 +1114,7 @@ def _write_report(
     write_atomic(out_dir / REPORT_TXT, report.summary())
     if iris is not None:
         graph = report.to_graph(iris.build(report.build_id), validation)
-        write_atomic(out_dir / "report.ttl", graph.serialize(format="turtle"))
+        write_atomic(out_dir / "report.ttl", turtle(graph))
 
 
 __all__ = ["BuildResult", "__version__", "collect_sources", "run"]

@@ -23,7 +23,7 @@ from rdflib.term import Node
 from kg_builder.dumpfile import PREFIXES, GraphDump, to_nquads, write_dumps
 from kg_builder.errors import PublishError
 from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
-from kg_builder.namespaces import RDF, XSD
+from kg_builder.namespaces import RDF, SH, XSD
 
 PARTIAL = ".partial"
 BULK_BYTES = 256 << 20  # N-Quads per bulk load: few files in the store, bounded memory
@@ -170,7 +170,7 @@ class StagedRelease:
             return self.graph_nt(name)
 
     def _sorted_nt(self, triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
-        lines = self._serialize(_ox_triples(triples), ox.RdfFormat.N_TRIPLES).splitlines(True)
+        lines = self._serialize(ox_triples(triples), ox.RdfFormat.N_TRIPLES).splitlines(True)
         lines.sort()
         return b"".join(lines)
 
@@ -356,7 +356,16 @@ def _quads(lines: list[bytes], graph: str) -> Iterator[ox.Quad]:
         yield from ox.parse(to_nquads(b"".join(lines), graph), format=ox.RdfFormat.N_QUADS)
 
 
-def _ox_triples(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[ox.Triple]:
+def turtle(graph: Graph) -> str:
+    """``graph`` as Turtle with the dumps' prefixes (and SHACL's), written by Oxigraph:
+    rdflib's writer sorts and nests, 1.5 s for the report of a 10,000-document build."""
+    prefixes = {**PREFIXES, "sh": str(SH)}
+    data = ox.serialize(ox_triples(graph), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    assert data is not None  # noqa: S101 - without an output, serialize returns the bytes
+    return data.decode("utf-8")
+
+
+def ox_triples(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[ox.Triple]:
     for s, p, o in triples:
         subject = ox.BlankNode(str(s)) if isinstance(s, BNode) else ox.NamedNode(str(s))
         yield ox.Triple(subject, ox.NamedNode(str(p)), _oxigraph(o))
@@ -488,4 +497,5 @@ __all__ = [
     "pause_point",
     "promote",
     "stage_release",
+    "turtle",
 ]
