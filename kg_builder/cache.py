@@ -101,7 +101,7 @@ class Entry:
     axiomatic: bool = False  # may state an axiom or owl:sameAs (reason.LineFilter.split)
     graph: bytes = b""
     dump: bytes = b""  # GraphDump.to_bytes(): the graph's share of the dumps
-    reasoning: bytes = b""  # the lines of ``graph`` an OWL 2 RL rule can act on
+    reasoning: bytes | None = None  # the lines of ``graph`` an OWL 2 RL rule can act on
 
 
 class DocCache:
@@ -165,9 +165,11 @@ class DocCache:
         the graph (and kept) when missing. The worker that built the document filtered with
         the same relevance: it depends only on the ontology and the reference data, which
         the entry's key covers."""
+        if entry.reasoning is not None:
+            return entry.reasoning
         path = self._reasoning_path(entry.key)
         try:
-            return entry.reasoning or path.read_bytes()
+            return path.read_bytes()
         except OSError:
             kept, _axiomatic = lines.split(self.graph(entry))
             with contextlib.suppress(OSError):  # taken again next time: only an optimisation
@@ -182,7 +184,7 @@ class DocCache:
         _write_bytes(graph_path, entry.graph)  # the graph first: a meta file implies its graph
         if entry.dump:
             _write_bytes(self._dump_path(entry.key), entry.dump)
-        if entry.reasoning or entry.dump:  # made by a worker: empty is an answer too
+        if entry.reasoning is not None:  # made by the worker (empty is an answer too)
             _write_bytes(self._reasoning_path(entry.key), entry.reasoning)
         _write_bytes(meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 

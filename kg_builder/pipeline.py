@@ -104,6 +104,7 @@ from kg_builder.reason import (
     VOCABULARY,
     LineFilter,
     Relevance,
+    collector_paused,
     documents_relevance,
     in_schema,
     is_axiom,
@@ -291,22 +292,6 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
 
 
 FEW_CHANGES = 50  # documents: up to this many changed, a rebuild skips full collections
-
-
-@contextmanager
-def _collector_paused(paused: bool) -> Iterator[None]:
-    """With ``paused``, no automatic garbage collection: after a few edits the process holds
-    millions of long-lived objects (every document's cache entry), and each full collection
-    the allocations of the closure trigger walks them all again (seconds at 10,000 pages)
-    to free little."""
-    enabled = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _give_back_memory(collect: bool = True) -> None:
@@ -516,7 +501,8 @@ def _run(
                     continue
                 cache.put(outcome)
                 # read back when needed: bounded memory
-                outcome.graph = outcome.dump = outcome.reasoning = b""
+                outcome.graph = outcome.dump = b""
+                outcome.reasoning = None
                 accept(outcome, new=True)
     pause_point("built")
     if invalid and not config.keep_going:
@@ -558,8 +544,10 @@ def _run(
     with _timed(report, "store"):
         staged = StagedRelease(config.out_dir, build_id, base)
     try:
+        # After a few edits the process holds millions of long-lived objects (the documents'
+        # cache entries) and the stages make little garbage with cycles: no full collections.
         few = manifest is not None and len(built) <= FEW_CHANGES
-        with _collector_paused(few):
+        with collector_paused(few):
             release = _publish(
                 config,
                 staged,
@@ -579,6 +567,7 @@ def _run(
                 build_id,
                 progress,
                 {source.label: source.sha for source in sources},
+                few,
             )
     except BaseException:
         staged.abandon()
@@ -610,6 +599,7 @@ def _publish(
     build_id: str,
     progress: Callable[[str], None],
     shas: dict[str, str],
+    few: bool,
 ) -> Release:
     known = manifest.documents if manifest is not None else {}
     wanted = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
@@ -631,8 +621,6 @@ def _publish(
             chain(graphs, ((str(iris.document_graph(e.doc_id)), cache.graph(e)) for e in changed))
         )
     pause_point("staged")
-    # After a few edits the stages handle little besides the closure (freed without cycles)
-    few = manifest is not None and len(changed) <= FEW_CHANGES
     _give_back_memory(collect=not few)
 
     # Constraints that span documents: the entities described by more than one graph.
@@ -759,22 +747,7 @@ def _statistics(
     """The VoID numbers of the staged store, kept in the release (``void.json``): updated
     from the base release's by the graphs this build wrote when it has them and the change
     is small (``void.update``), else counted (``void.statistics``; 40 s at 10M triples)."""
-    base = staged.base
-    stats = None
-    previous = None
-    if base is not None and base.store.is_dir():
-        with suppress(OSError):
-            previous = Statistics.from_json(base.void_statistics.read_text(encoding="utf-8"))
-    if previous is not None and base is not None:
-        before = ox.Store.read_only(str(base.store))
-        try:
-            known = {  # the inferred graph's difference: 600k quads not read twice
-                name: list(ox.parse(data, ox.RdfFormat.N_TRIPLES))
-                for name, data in staged.differences.items()
-            }
-            stats = update(previous, before, staged.store, staged.touched, differences=known)
-        finally:
-            del before
+    stats = _updated_statistics(staged)
     report.publish["void"] = "updated" if stats is not None else "counted"
     if stats is None:
         # the documents' subjects are in their cache entries: no filtered scan for entities
@@ -785,13 +758,37 @@ def _statistics(
         )
         stats = statistics(staged.store, iri_subjects=iri_subjects)
     staged.release.void_statistics.write_text(stats.to_json(), encoding="utf-8")
-    # the report's triple counts come from them too (a GROUP BY over the store took 4.7 s)
+    # the report's triple counts come from them too (a GROUP BY over the store: 4.7-7.2 s at 10M)
     per_graph = dict(stats.graph_triples)
     labels = {"ontology": iris.ontology_graph(), "reference": iris.reference_graph()}
     labels["inferred"] = iris.inferred_graph()
     report.triples = {label: per_graph.pop(str(name), 0) for label, name in labels.items()}
     report.triples["documents"] = sum(per_graph.values())
     return stats
+
+
+def _updated_statistics(staged: StagedRelease) -> Statistics | None:
+    """The base release's VoID numbers updated by the graphs this build wrote; ``None`` when
+    there is no base, its numbers or its store cannot be read, or the change is too large
+    (the caller then counts)."""
+    base = staged.base
+    if base is None:
+        return None
+    try:
+        previous = Statistics.from_json(base.void_statistics.read_text(encoding="utf-8"))
+        if previous is None:
+            return None
+        before = ox.Store.read_only(str(base.store))
+    except OSError:  # no numbers (an older release), or a store that cannot be opened
+        return None
+    known = {  # the inferred graph's difference: 600k quads not read twice
+        name: list(ox.parse(data, ox.RdfFormat.N_TRIPLES))
+        for name, data in staged.differences.items()
+    }
+    try:
+        return update(previous, before, staged.store, staged.touched, differences=known)
+    finally:
+        del before
 
 
 def _graphs(

@@ -216,16 +216,18 @@ def reason(
         if not isinstance(asserted, Graph):
             raise TypeError("reason() needs the schema graph when given a set of triples")
         schema = asserted
-    with _no_gc():
+    with collector_paused():
         return _reason(asserted, engine, schema)
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cycle collector: millions of new terms (no cycles among them) would otherwise
-    trigger full collections over the whole graph again and again."""
+def collector_paused(paused: bool = True) -> Iterator[None]:
+    """With ``paused``, no automatic garbage collection: millions of new objects with no
+    cycles among them (RDF terms) would otherwise trigger full collections that walk every
+    live object again and again, to free nothing."""
     enabled = gc.isenabled()
-    gc.disable()
+    if paused:
+        gc.disable()
     try:
         yield
     finally:
@@ -239,7 +241,7 @@ def reason_file(path: Path, engine: str = DEFAULT_ENGINE, *, schema: Graph) -> I
     900k triples took a minute that way). ``schema`` holds its axioms and RDF lists, as for
     ``reason``; the file is named ``*.ttl`` (``reasonable`` reads Turtle, N-Triples is Turtle)."""
     _check_engine(engine)
-    with _no_gc():
+    with collector_paused():
         if engine == "owlrl":
             base = _read_ntriples(path)
             return _inferences(_owlrl_closure(base), base, engine)
@@ -486,6 +488,7 @@ __all__ = [
     "Inference",
     "LineFilter",
     "Relevance",
+    "collector_paused",
     "documents_relevance",
     "find_clashes",
     "in_schema",

@@ -392,3 +392,25 @@ def test_void_numbers_after_an_edit_are_updated_and_equal_a_full_count(
         del store
     assert kept == counted
     assert kept != Statistics.from_json(first.release.void_statistics.read_text())
+
+
+def test_unreadable_void_numbers_of_the_base_make_the_build_count(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """A base release whose ``void.json`` is damaged (or absent, as in releases before it
+    existed) is no reason to fail: the build counts the numbers in full, and they are right."""
+    first = run(config(tmp_path, corpus))
+    first.release.void_statistics.write_text('{"format": 1, "entities": ')
+    page = corpus / PAGES[1]
+    page.write_text(page.read_text() + "\nThe Co-Chairs met the Foreign Minister of Armenia.\n")
+    second = run(config(tmp_path, corpus))
+    assert second.report.publish["void"] == "counted"
+    kept = Statistics.from_json(second.release.void_statistics.read_text())
+    store = ox.Store.read_only(str(second.release.store))
+    try:
+        assert kept == statistics(store)
+    finally:
+        del store
+    # the counted numbers are kept: the build after updates them again
+    page.write_text(page.read_text() + "\nThey then travelled to Baku.\n")
+    assert run(config(tmp_path, corpus)).report.publish["void"] == "updated"
