@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from server import dumps, graph_store, observability, remote, resources, sparql,
 from server.analysis import service_allowlist
 from server.errors import register_error_handlers
 from server.executor import PublishedExecutor
+from server.inprocess import ThreadExecutor
 from server.store import PublishedStore
 
 
@@ -34,7 +37,7 @@ SETTINGS = (
     Setting(
         "SPARQL_TIMEOUT_SECONDS",
         30,
-        "Seconds a query may run; then its worker process is killed and the answer is 503.",
+        "Seconds a query may run; then the answer is 503 and the process running it stops.",
     ),
     Setting(
         "YASGUI_DIR",
@@ -43,6 +46,13 @@ SETTINGS = (
         "node_modules/@zazuko/yasgui/build beside the source tree.",
     ),
     Setting("SPARQL_QUERY_WORKERS", 2, "Query worker processes per server process."),
+    Setting(
+        "SPARQL_QUERIES_IN_SERVER",
+        False,
+        "Run queries in threads of the server process instead of query worker processes; a "
+        "process whose query overruns stops gracefully (SIGTERM), for gunicorn to replace: "
+        "kg-serve sets it, not --dev.",
+    ),
     Setting("SPARQL_MAX_RESULT_BYTES", 128 * 1024 * 1024, "Largest serialized result (413)."),
     Setting("SPARQL_QUEUE_TIMEOUT_SECONDS", 10, "Seconds a query waits for a free worker (503)."),
     Setting("KG_STORE_PATH", None, "A store directory to serve instead of <KG_OUT_DIR>/current."),
@@ -104,13 +114,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         writable=bool(app.config["SPARQL_UPDATE_TOKEN"]),
     )
     published = app.extensions["osce_kg_store"]
-    app.extensions["osce_kg_executor"] = PublishedExecutor(
-        published.store_dir,
-        workers=int(app.config["SPARQL_QUERY_WORKERS"]),
-        timeout=float(app.config["SPARQL_TIMEOUT_SECONDS"]),
-        max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
-        queue_timeout=float(app.config["SPARQL_QUEUE_TIMEOUT_SECONDS"]),
-    )
+    if app.config["SPARQL_QUERIES_IN_SERVER"]:
+        app.extensions["osce_kg_executor"] = ThreadExecutor(
+            published.get,
+            _stop_this_process,
+            timeout=float(app.config["SPARQL_TIMEOUT_SECONDS"]),
+            max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
+        )
+    else:
+        app.extensions["osce_kg_executor"] = PublishedExecutor(
+            published.store_dir,
+            workers=int(app.config["SPARQL_QUERY_WORKERS"]),
+            timeout=float(app.config["SPARQL_TIMEOUT_SECONDS"]),
+            max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
+            queue_timeout=float(app.config["SPARQL_QUEUE_TIMEOUT_SECONDS"]),
+        )
     if app.config["SPARQL_BACKEND_URL"]:
         remote.init_app(app)
     app.register_blueprint(sparql.bp)
@@ -124,6 +142,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.wsgi_app = sparql.QueryFastPath(app)  # type: ignore[method-assign]
     return app
+
+
+def _stop_this_process() -> None:
+    """A gunicorn worker's graceful stop: it finishes its requests, exits, and is replaced."""
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def cors_origins(value: object) -> list[str]:

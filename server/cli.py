@@ -31,6 +31,7 @@ from gunicorn.app.base import BaseApplication
 from kg_builder.layout import current_release
 from server import cors_origins, create_app
 from server.analysis import service_allowlist
+from server.inprocess import exit_now_if_runaway
 from server.observability import QUERY_LOGGED
 
 ENV_PREFIX = "KG_SERVE"
@@ -54,7 +55,7 @@ class GunicornApp(BaseApplication):
     def load(self) -> Flask:
         _log_queries()
         app = create_app(self.app_config)  # in each worker, unless preload_app is set
-        if not app.config["SPARQL_BACKEND_URL"]:  # query workers ready before the first query
+        if not app.config["SPARQL_BACKEND_URL"]:  # the store open before the first query
             app.extensions["osce_kg_executor"].warm()
         return app
 
@@ -141,23 +142,23 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     type=click.IntRange(min=1),
     default=2,
     show_default=True,
-    help="gunicorn worker processes (each with its own pool of query processes that open "
-    "the store read-only).",
+    help="gunicorn worker processes (each opens the store read-only and runs queries in its "
+    "threads; one whose query overran stops and is replaced).",
 )
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
     default=4,
     show_default=True,
-    help="Threads per gunicorn worker: requests each worker serves at once (its query "
-    "processes run the queries).",
+    help="Threads per gunicorn worker: requests each worker serves at once.",
 )
 @click.option(
     "--timeout",
     type=click.IntRange(min=1),
     default=30,
     show_default=True,
-    help="Seconds a query may run; then its worker process is killed and the client gets HTTP 503.",
+    help="Seconds a query may run; then the client gets HTTP 503 and the process running the "
+    "query stops (gunicorn starts another).",
 )
 @click.option(
     "--endpoint",
@@ -199,6 +200,8 @@ def main(
 ) -> None:
     """Serve the published knowledge graph over SPARQL (read-only), with its dumps."""
     app_config: dict[str, Any] = {"KG_OUT_DIR": str(out_dir), "SPARQL_TIMEOUT_SECONDS": timeout}
+    if not dev:  # gunicorn replaces a worker that stops after a runaway query
+        app_config["SPARQL_QUERIES_IN_SERVER"] = True
     try:
         app_config["SPARQL_SERVICE_ALLOWLIST"] = sorted(service_allowlist(list(allow_service)))
     except ValueError as exc:
@@ -241,6 +244,8 @@ def main(
                 "accesslog": "-",
                 "logger_class": AccessLogger,
                 "child_exit": _worker_exited,
+                "worker_exit": exit_now_if_runaway,
+                "graceful_timeout": timeout + 5,  # a stopping worker's queries end by then
             },
         ).run()
     finally:

@@ -59,7 +59,15 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QueryTriples, RdfFormat, Store
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+)
 
 from kg_builder.layout import current_release
 from server.errors import HttpError
@@ -198,7 +206,7 @@ class QueryResult:
 
     body: bytes
     media_type: str
-    counted: int | _LateCount | None  # solutions or triples, when the format makes it cheap
+    counted: int | _LateCount | _DeferredCount | None  # solutions or triples, where cheap
     seconds: float  # spent in the worker: evaluation and serialization
 
     @property
@@ -206,7 +214,7 @@ class QueryResult:
         """Solutions or triples, where the format makes counting cheap: counted by the worker
         while it wrote (N-Triples, N-Quads, TSV, XML) or, for SPARQL JSON up to 1 MiB, right
         after it sent the answer (then this waits for that count, if it has not come yet)."""
-        if isinstance(self.counted, _LateCount):
+        if isinstance(self.counted, (_LateCount, _DeferredCount)):
             return self.counted.get()
         return self.counted
 
@@ -237,6 +245,23 @@ class _LateCount:
             return None
         count: int = _COUNT.unpack(message)[0]
         return count
+
+
+class _DeferredCount:
+    """The solutions of a SPARQL JSON answer made in this process, counted when first asked
+    for (by the query log, once the answer is on its way)."""
+
+    def __init__(self, body: bytes):
+        self._body: bytes | None = body
+        self._value: int | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> int | None:
+        with self._lock:
+            if self._body is not None:
+                self._value = json_solutions(self._body)
+                self._body = None
+            return self._value
 
 
 def json_solutions(body: bytes) -> int:
@@ -345,9 +370,24 @@ def _send_error(conn: Connection, reply: tuple[str, ...]) -> None:
     conn.send_bytes(_ERROR + pickle.dumps(reply))
 
 
-def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
+@dataclass
+class _Evaluated:
+    out: _BoundedBuffer
+    media_type: str
+    count: int | None  # or _LATER
+    seconds: float
+
+
+def _evaluate(store: Store, job: QueryJob, reserve: int) -> _Evaluated:
+    """Run ``job`` on ``store`` and serialize its results after ``reserve`` bytes. Raises
+    SyntaxError, _TooLarge, or whatever else the engine raises.
+
+    pyoxigraph's results must be dropped by the thread that made them (else it panics), and an
+    exception's traceback would keep them alive into whichever thread handles it: they are let
+    go here, whatever happens."""
     start = time.perf_counter()
-    out = _BoundedBuffer(job.max_bytes, reserve=_FRAME.size + _RESERVED)
+    out = _BoundedBuffer(job.max_bytes, reserve=reserve)
+    results: QuerySolutions | QueryBoolean | QueryTriples | None = None
     try:
         results = store.query(
             job.query,
@@ -375,6 +415,36 @@ def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
             if not isinstance(results, QueryBoolean):
                 out.marker = _COUNT_MARKERS.get(_essence(media_type), b"")
             results.serialize(out, results_format)
+        boolean = isinstance(results, QueryBoolean)
+    finally:
+        results = None
+    count = None if boolean else _count(out, media_type)
+    return _Evaluated(out, media_type, count, time.perf_counter() - start)
+
+
+def evaluate(store: Store, job: QueryJob) -> QueryResult:
+    """``job`` answered in this process (by the caller's thread), with the errors a worker's
+    answer raises: QuerySyntaxError, ResultTooLarge, or QueryFailed for an engine error."""
+    try:
+        done = _evaluate(store, job, 0)
+    except SyntaxError as e:
+        raise QuerySyntaxError(str(e)) from e
+    except _TooLarge:
+        raise ResultTooLarge(job.max_bytes) from None
+    except Exception as e:  # the engine's or ours: a 500
+        error = type(e).__name__
+        log.error("query failed: %s: %s", error, e)
+        raise _EngineFailure(f"The query failed: {error}: {e}", error, str(e)) from e
+    body = done.out.getvalue()
+    counted: int | _LateCount | _DeferredCount | None = done.count
+    if done.count == _LATER:
+        counted = _DeferredCount(body)
+    return QueryResult(body, done.media_type, counted, done.seconds)
+
+
+def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
+    try:
+        done = _evaluate(store, job, _FRAME.size + _RESERVED)
     except SyntaxError as e:
         _send_error(conn, ("syntax", str(e)))
         return
@@ -384,17 +454,16 @@ def _answer(store: Store, job: QueryJob, conn: Connection) -> None:
     except Exception as e:  # the engine's or ours; the parent answers 500
         _send_error(conn, ("error", type(e).__name__, str(e)))
         return
-    count = None if isinstance(results, QueryBoolean) else _count(out, media_type)
     header = _HEADER.pack(
-        _UNKNOWN if count is None else count,
-        time.perf_counter() - start,
-        media_type.encode("ascii"),
+        _UNKNOWN if done.count is None else done.count,
+        done.seconds,
+        done.media_type.encode("ascii"),
     )
-    message = out.getbuffer()
+    message = done.out.getbuffer()
     _FRAME.pack_into(message, 0, len(message) - _FRAME.size)
     message[_FRAME.size : _FRAME.size + _RESERVED] = _OK + header
     _write_all(conn.fileno(), message)
-    if count == _LATER:  # counted now, while the web process sends the answer
+    if done.count == _LATER:  # counted now, while the web process sends the answer
         conn.send_bytes(_COUNT.pack(json_solutions(message[_FRAME.size + _RESERVED :].tobytes())))
 
 
@@ -409,7 +478,7 @@ def _write_all(fd: int, data: memoryview) -> None:
 _Format = TypeVar("_Format", RdfFormat, QueryResultsFormat)
 
 
-def _format_key(fmt: str | RdfFormat | QueryResultsFormat) -> str:
+def format_key(fmt: str | RdfFormat | QueryResultsFormat) -> str:
     """How a format crosses to the worker: pyoxigraph's format objects do not pickle."""
     if isinstance(fmt, str):
         return fmt
@@ -576,7 +645,7 @@ class QueryExecutor:
             raise QueryTimeout(limit)
         job = QueryJob(
             query,
-            _format_key(format),
+            format_key(format),
             base_iri,
             use_default_graph_as_union,
             None if default_graph is None else tuple(default_graph),

@@ -72,6 +72,7 @@ from server.executor import (
     QuerySyntaxError,
     QueryTimeout,
 )
+from server.inprocess import ThreadExecutor
 from server.observability import (
     QUERY_LOGGED,
     STARTED,
@@ -232,7 +233,7 @@ def _run(
     as_union = union and not (query_request.has_protocol_dataset or info.has_dataset)
     timeout = app.config["SPARQL_TIMEOUT_SECONDS"]
     if not published.writable:
-        executor = cast(PublishedExecutor, app.extensions["osce_kg_executor"])
+        executor = cast(PublishedExecutor | ThreadExecutor, app.extensions["osce_kg_executor"])
         try:
             result = executor.run(
                 query_request.query,

@@ -150,8 +150,14 @@ def test_bad_config_file_is_a_usage_error(tmp_path: Path, content: str, message:
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started: gunicorn's workers (Linux /proc)."""
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
+        return {int(child) for child in handle.read().split()}
+
+
 @pytest.fixture(scope="module")
-def short_timeout_server(seed_build: BuildResult) -> Iterator[str]:
+def short_timeout_server(seed_build: BuildResult) -> Iterator[tuple[str, int]]:
     port = free_port()
     out_dir = seed_build.release.root.parent.parent
     process = subprocess.Popen(
@@ -170,7 +176,7 @@ def short_timeout_server(seed_build: BuildResult) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("kg-serve did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -178,11 +184,15 @@ def short_timeout_server(seed_build: BuildResult) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_runaway_query_is_stopped_with_503_and_others_still_answer(
-    short_timeout_server: str,
+    short_timeout_server: tuple[str, int],
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    base = short_timeout_server
+    base, server_pid = short_timeout_server
+    deadline = time.monotonic() + 20
+    while len(workers := _children(server_pid)) != 2:  # kg-serve's default: two workers
+        assert time.monotonic() < deadline, workers
+        time.sleep(0.1)
     with ThreadPoolExecutor(max_workers=2) as pool:
         slow = pool.submit(requests.get, f"{base}/sparql", params={"query": RUNAWAY}, timeout=60)
         time.sleep(0.5)  # the runaway is running
@@ -192,8 +202,14 @@ def test_runaway_query_is_stopped_with_503_and_others_still_answer(
         stopped = slow.result()
     assert stopped.status_code == 503
     assert stopped.json()["error"]["title"] == "Query timeout"
+    assert stopped.elapsed.total_seconds() < 4  # at the 2 s deadline, not when the query ends
     after = requests.get(f"{base}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
-    assert after.status_code == 200  # the killed worker was replaced
+    assert after.status_code == 200
+    # the worker that ran the runaway stopped (so did the query) and gunicorn replaced it
+    deadline = time.monotonic() + 20
+    while len(workers & _children(server_pid)) != 1 or len(_children(server_pid)) != 2:
+        assert time.monotonic() < deadline, (workers, _children(server_pid))
+        time.sleep(0.1)
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert metric(metrics, "osce_kg_query_timeouts_total") >= 1
 

@@ -1,0 +1,184 @@
+"""Queries run in threads of the server process (``server.inprocess``): the same answers and
+errors as the query worker processes, and a process that retires when a query overruns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyoxigraph import QueryResultsFormat, RdfFormat, Store
+
+from server.executor import (
+    QueryExecutor,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    ResultTooLarge,
+)
+from server.inprocess import ThreadExecutor, exit_now_if_runaway, runaways
+from server.store import NoRelease
+from tests.test_executor import CROSS_PRODUCT, JSON, NT, _make_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make_store(tmp_path_factory.mktemp("inprocess") / "store")
+
+
+@pytest.fixture(scope="module")
+def store(store_path: Path) -> Store:
+    return Store.read_only(str(store_path))
+
+
+@pytest.fixture(scope="module")
+def pool(store_path: Path) -> Iterator[QueryExecutor]:
+    with QueryExecutor(store_path, workers=1) as executor:
+        yield executor
+
+
+class Retire:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt"),
+    [
+        ("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 40", JSON),
+        ("SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 40", "text/tab-separated-values"),
+        ("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 7", QueryResultsFormat.XML),
+        ("ASK { ?s <http://example.org/marker> 'a' }", JSON),
+        ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 25", NT),
+        ("DESCRIBE <http://example.org/x>", RdfFormat.TURTLE),
+    ],
+)
+def test_answers_equal_those_of_the_query_processes(
+    store: Store, pool: QueryExecutor, query: str, fmt: str | QueryResultsFormat | RdfFormat
+) -> None:
+    retire = Retire()
+    threads = ThreadExecutor(lambda: store, retire)
+    mine = threads.run(query, fmt, use_default_graph_as_union=True)
+    theirs = pool.run(query, fmt, use_default_graph_as_union=True)
+    assert mine.body == theirs.body and mine.body
+    assert mine.media_type == theirs.media_type
+    assert mine.count == theirs.count
+    assert retire.calls == 0
+
+
+def test_json_solutions_are_counted_when_asked(store: Store) -> None:
+    result = ThreadExecutor(lambda: store, Retire()).run(
+        "SELECT ?s WHERE { ?s ?p ?o } LIMIT 123", JSON, use_default_graph_as_union=True
+    )
+    assert result.count == 123 == len(json.loads(result.body)["results"]["bindings"])
+
+
+def test_errors_are_those_of_the_query_processes(store: Store) -> None:
+    retire = Retire()
+    threads = ThreadExecutor(lambda: store, retire, max_result_bytes=10_000)
+    with pytest.raises(QuerySyntaxError) as syntax:
+        threads.run("SELEC ?s WHERE { ?s ?p ?o }", JSON)
+    assert syntax.value.status == 400 and "1:" in syntax.value.message
+    with pytest.raises(QueryFailed) as engine:
+        threads.run("SELECT (<http://example.org/f>(1) AS ?x) {}", JSON)
+    assert engine.value.engine_error == "RuntimeError"
+    assert "is not supported" in engine.value.engine_message
+    with pytest.raises(QueryFailed, match="cannot carry query solutions"):
+        threads.run("SELECT * WHERE { ?s ?p ?o } LIMIT 1", NT)
+    with pytest.raises(ResultTooLarge) as large:
+        threads.run("SELECT * WHERE { ?s ?p ?o }", JSON, use_default_graph_as_union=True)
+    assert large.value.status == 413 and "10,000 bytes" in large.value.message
+    with pytest.raises(QueryTimeout, match="longer than 0 s"):
+        threads.run("ASK {}", JSON, timeout=0)
+    assert threads.run("ASK {}", JSON).body == b'{"head":{},"boolean":true}'
+    assert retire.calls == 0 and not threads.retired and runaways() == 0
+
+
+def test_nothing_published_is_said_before_any_thread_runs() -> None:
+    def missing() -> Store:
+        raise NoRelease()
+
+    with pytest.raises(NoRelease):
+        ThreadExecutor(missing, Retire()).run("ASK {}", JSON)
+
+
+def test_the_exit_hook_lets_an_ordinary_exit_be() -> None:
+    exit_now_if_runaway(None, None)  # no runaway: returns, and gunicorn's exit goes on
+    assert runaways() == 0
+
+
+# A runaway query keeps its thread busy until the process ends, so it runs in a process of
+# its own, which reports as JSON what it saw and then leaves through gunicorn's exit hook.
+RUNAWAY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    from pyoxigraph import Store
+    from server.executor import QueryTimeout
+    from server.inprocess import ThreadExecutor, exit_now_if_runaway, runaways
+
+    store = Store.read_only(sys.argv[1])
+    retired = []
+    threads = ThreadExecutor(lambda: store, lambda: retired.append(time.monotonic()))
+    seen = {}
+
+    def runaway(timeout):
+        started = time.monotonic()
+        try:
+            threads.run(__CROSS__, "application/sparql-results+json",
+                        use_default_graph_as_union=True, timeout=timeout)
+            seen.setdefault("answered", []).append(timeout)
+        except QueryTimeout as e:
+            seen.setdefault("timeouts", []).append(
+                {"after": time.monotonic() - started, "status": e.status})
+
+    first = threading.Thread(target=runaway, args=(1.5,))
+    first.start()
+    time.sleep(0.3)
+    asks = []
+    while first.is_alive():  # others answered while the runaway runs
+        t = time.monotonic()
+        asks.append((threads.run("ASK {}", "application/sparql-results+json").body.decode(),
+                     time.monotonic() - t))
+        time.sleep(0.05)
+    seen["asks"] = asks
+    runaway(0.5)  # a second one: the process already retires
+    seen["retired"] = len(retired)
+    seen["runaways"] = runaways()
+    print(json.dumps(seen), flush=True)
+    exit_now_if_runaway(None, None)
+    print("not reached", flush=True)
+    """
+).replace("__CROSS__", repr(CROSS_PRODUCT))
+
+
+@pytest.mark.slow
+def test_a_runaway_query_times_out_and_retires_the_process_once(store_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RUNAWAY_SCRIPT, str(store_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout  # the hook ended the process: nothing after
+    seen = json.loads(lines[0])
+    assert "answered" not in seen
+    first, second = seen["timeouts"]
+    assert first["status"] == second["status"] == 503
+    assert 1.5 <= first["after"] < 3 and 0.5 <= second["after"] < 2
+    assert seen["asks"] and all(body.endswith('"boolean":true}') for body, _ in seen["asks"])
+    assert max(seconds for _, seconds in seen["asks"]) < 1
+    assert seen["retired"] == 1  # asked once, however many queries overrun
+    assert seen["runaways"] == 2
