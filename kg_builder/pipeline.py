@@ -88,6 +88,7 @@ from kg_builder.errors import (
 from kg_builder.fetch import combined_failure, fetch_sources, source_url_for
 from kg_builder.iris import Iris
 from kg_builder.layout import RELEASES, Release, current_release
+from kg_builder.local_closure import LocalRules, local_update
 from kg_builder.namespaces import OSCE, OWL, RDF
 from kg_builder.parse import Document, NavMenu, parse
 from kg_builder.publish import (
@@ -655,37 +656,34 @@ def _publish(
             staged.keep_inferred()
         else:
             progress("reason")
-            given = staged.root / "reasoning-input.ttl"  # in the release being staged
-            t0 = time.perf_counter()
-            if any(e.axiomatic for e in entries.values()):  # the relevance may change
-                source = "store"
-                schema = _reasoning_input(staged, ontology, [str(iris.inferred_graph())], given)
+            axiomatic = any(e.axiomatic for e in entries.values())
+            if manifest is None:
+                local: dict[str, object] | str = "no previous release"
+            elif not few:
+                local = f"more than {FEW_CHANGES} documents changed"
+            elif axiomatic:
+                local = "a document may state an axiom"
+            elif reference_changed:
+                local = "the reference data changed"
             else:
-                source = "cache"
-                schema = _cached_reasoning_input(
-                    given, ontology, reference, reference_nt, entries.values(), cache
+                local = _local_inference(staged, iris, ontology, reference, reference_nt, config)
+            if isinstance(local, dict):
+                report.reasoning = local
+            else:
+                _reason_over_everything(
+                    staged,
+                    report,
+                    iris,
+                    ontology,
+                    reference,
+                    reference_nt,
+                    entries,
+                    cache,
+                    config,
+                    axiomatic,
+                    few,
                 )
-            t1 = time.perf_counter()
-            inference = reason_file(given, config.reasoner, schema=schema)
-            t2 = time.perf_counter()
-            given.unlink()
-            del schema
-            _give_back_memory(collect=not few)
-            staged.replace_inferred(iris.inferred_graph(), inference.inferred)
-            report.reasoning = {
-                "engine": ENGINE_LABELS[inference.engine],
-                "inconsistencies": 0,
-                "input_from": source,  # the documents' cached lines, or a scan of the store
-                "seconds": {  # what the reason stage's time went to
-                    "select_input": round(t1 - t0, 2),
-                    "engine": round(t2 - t1, 2),
-                    "store_inferences": round(time.perf_counter() - t2, 2),
-                },
-            }
-            report.dropped = {
-                "inferred_not_valid_rdf": inference.dropped_invalid,
-                "inferred_trivial": inference.dropped_trivial,
-            }
+                report.reasoning["not_around_the_change"] = local
     pause_point("reasoned")
 
     progress("publish")
@@ -739,6 +737,133 @@ def _publish(
         write_atomic(release.root / REPORT_TXT, report.summary())
         pause_point("written")
         return promote(config.out_dir, release, config.keep_releases)
+
+
+def _local_inference(
+    staged: StagedRelease,
+    iris: Iris,
+    ontology: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    config: BuildConfig,
+) -> dict[str, object] | str:
+    """The inferred graph brought up to date around the documents this build changed
+    (``kg_builder.local_closure``), written to the staged store: the report's reasoning
+    section; or why the whole graph must be reasoned over instead."""
+    base = staged.base
+    if base is None:
+        return "no previous release"
+    t0 = time.perf_counter()
+    try:
+        previous = base.inferred.read_bytes()
+    except OSError:  # an older release without the file: reason over everything
+        return "the previous release has no inferred.nt"
+    own = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
+    documents = sorted(staged.touched - own)
+    lines = LineFilter.of(documents_relevance(ontology, reference))
+    old = ox.Store.read_only(str(base.store))
+    try:
+        changed = [
+            lines.split(_graph_nt(store, name))[0]
+            for name in documents
+            for store in (old, staged.store)
+        ]
+    finally:
+        del old
+    schema = Graph()
+    for graph in (ontology, reference):
+        for triple in graph:
+            if in_schema(triple):
+                schema.add(triple)
+    schema_lines = b"".join(
+        lines.split(data)[0] for data in (_canonical_nt(ontology), reference_nt)
+    )
+    t1 = time.perf_counter()
+    update = local_update(
+        staged.store,
+        str(iris.inferred_graph()),
+        previous,
+        changed,
+        LocalRules.of(ontology),
+        lines,
+        schema_lines,
+        schema,
+        staged.root,
+        config.reasoner,
+    )
+    if isinstance(update, str):
+        return update
+    t2 = time.perf_counter()
+    staged.apply_difference(iris.inferred_graph(), previous, update.inferred)
+    staged.keep_inferred(update.inferred)
+    return {
+        "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
+        "method": "around the change",
+        "inconsistencies": 0,
+        "documents": len(documents),
+        "affected_nodes": update.affected_nodes,
+        "input_triples": update.input_lines,
+        "inferences_replaced": update.replaced_lines,
+        "inferences_made": update.local_lines,
+        "seconds": {
+            "select_input": round(t1 - t0, 2),
+            "engine": round(t2 - t1, 2),
+            "store_inferences": round(time.perf_counter() - t2, 2),
+        },
+    }
+
+
+def _graph_nt(store: ox.Store, name: str) -> bytes:
+    quads = store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+    return ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _reason_over_everything(
+    staged: StagedRelease,
+    report: BuildReport,
+    iris: Iris,
+    ontology: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    entries: dict[str, Entry],
+    cache: DocCache,
+    config: BuildConfig,
+    axiomatic: bool,
+    few: bool,
+) -> None:
+    """The OWL 2 RL closure of the whole graph, into the staged store's inferred graph."""
+    given = staged.root / "reasoning-input.ttl"  # in the release being staged
+    t0 = time.perf_counter()
+    if axiomatic:  # the relevance may change
+        source = "store"
+        schema = _reasoning_input(staged, ontology, [str(iris.inferred_graph())], given)
+    else:
+        source = "cache"
+        schema = _cached_reasoning_input(
+            given, ontology, reference, reference_nt, entries.values(), cache
+        )
+    t1 = time.perf_counter()
+    inference = reason_file(given, config.reasoner, schema=schema)
+    t2 = time.perf_counter()
+    given.unlink()
+    del schema
+    _give_back_memory(collect=not few)
+    staged.replace_inferred(iris.inferred_graph(), inference.inferred)
+    report.reasoning = {
+        "engine": ENGINE_LABELS[inference.engine],
+        "method": "whole graph",
+        "inconsistencies": 0,
+        "input_from": source,  # the documents' cached lines, or a scan of the store
+        "seconds": {  # what the reason stage's time went to
+            "select_input": round(t1 - t0, 2),
+            "engine": round(t2 - t1, 2),
+            "store_inferences": round(time.perf_counter() - t2, 2),
+        },
+    }
+    report.dropped = {
+        "inferred_not_valid_rdf": inference.dropped_invalid,
+        "inferred_trivial": inference.dropped_trivial,
+    }
 
 
 def _statistics(

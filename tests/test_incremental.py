@@ -337,6 +337,8 @@ def test_the_reasoning_input_from_the_cache_is_the_one_read_from_the_store(
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "reason_file", recording)
+    # reasoning over the whole graph after the edit, not around it (tested apart)
+    monkeypatch.setattr(pipeline, "_local_inference", lambda *args: "whole graph asked")
     page = corpus / PAGES[0]
     original = page.read_text()
     edited = original + "\nThe Co-Chairs then travelled to Baku, Azerbaijan.\n"
@@ -414,3 +416,63 @@ def test_unreadable_void_numbers_of_the_base_make_the_build_count(
     # the counted numbers are kept: the build after updates them again
     page.write_text(page.read_text() + "\nThey then travelled to Baku.\n")
     assert run(config(tmp_path, corpus)).report.publish["void"] == "updated"
+
+
+def test_inferences_updated_around_a_change_equal_reasoning_over_everything(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each of a series of changes (an edit that drops mentions and adds places, new
+    pages with new places located in States, a pruned page, the edit undone), the inferred
+    graph updated around the change (``kg_builder.local_closure``) is the one reasoning over
+    the whole graph gives, as is the file beside the store."""
+    local = pipeline._local_inference
+
+    def only_in_the_first(staged, *args):  # type: ignore[no-untyped-def]
+        return "asked" if "whole" in staged.root.parts else local(staged, *args)
+
+    monkeypatch.setattr(pipeline, "_local_inference", only_in_the_first)
+    inferred = IRIS.inferred_graph()
+    page = corpus / PAGES[1]
+    original = page.read_text()
+    lines = original.splitlines()
+
+    def edit_page() -> None:
+        kept = "\n".join(lines[: len(lines) * 2 // 3])
+        page.write_text(kept + "\nThe Co-Chairs met the Foreign Minister of Armenia in Yerevan.\n")
+
+    def add_pages() -> None:
+        for name in (
+            "dev14_bishkek_police_training_osh_2014-09-26.txt",
+            "dev08_sg_dushanbe_2018-05-04.txt",
+        ):
+            shutil.copy(DEVSET / name, corpus)
+
+    steps = [
+        ("edit", edit_page, {}),
+        ("add", add_pages, {}),
+        ("prune", lambda: (corpus / "dev08_sg_dushanbe_2018-05-04.txt").unlink(), {"prune": True}),
+        ("undo", lambda: page.write_text(original), {}),
+    ]
+    run(config(tmp_path, corpus))
+    run(config(tmp_path / "whole", corpus))
+    previous = graph_nt(current_release(tmp_path / "out").store, inferred)
+    for label, change, options in steps:
+        change()
+        updated = run(config(tmp_path, corpus, **options))
+        whole = run(config(tmp_path / "whole", corpus, **options))
+        assert updated.report.reasoning["method"] == "around the change", (
+            label,
+            updated.report.reasoning.get("not_around_the_change"),
+        )
+        assert whole.report.reasoning["method"] == "whole graph", label
+        after = graph_nt(updated.release.store, inferred)
+        expected = graph_nt(whole.release.store, inferred)
+        assert after != previous, label  # the change changed the inferences
+        assert {t for t in after if "_:" not in t} == {t for t in expected if "_:" not in t}, (
+            label,
+            sorted(after ^ expected)[:5],
+        )
+        assert len(after) == len(expected), label
+        on_disk = ox.parse(path=str(updated.release.inferred), format=ox.RdfFormat.N_TRIPLES)
+        assert {f"{q.subject} {q.predicate} {q.object}" for q in on_disk} == after, label
+        previous = after
