@@ -37,6 +37,7 @@ whole graph after edits, additions, removals and transitive chains.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -52,6 +53,7 @@ from kg_builder.reason import DEFAULT_ENGINE, LineFilter, reason_file
 # Constructs whose OWL 2 RL rules join data triples that need not share the node a change
 # touches (cls-svf1, cls-avf, cls-int1, cls-maxc2, cls-maxqc*, prp-spo2, prp-key).
 UNCOVERED = (
+    OWL.hasValue,  # cls-hv2 reads the object's identity, which a witness triple does not keep
     OWL.someValuesFrom,
     OWL.allValuesFrom,
     OWL.intersectionOf,
@@ -71,6 +73,7 @@ class LocalRules:
 
     along: frozenset[str]  # transitive properties and what implies them: edges a -> b
     against: frozenset[str]  # their inverses and what implies those: edges b -> a
+    collected: frozenset[str]  # those and the (inverse) functional ones: all edges read
     uncovered: tuple[str, ...]  # constructs present whose rules the update does not follow
     schema_terms: frozenset[bytes]  # the ontology's IRIs (N-Triples): never affected nodes
 
@@ -106,6 +109,15 @@ class LocalRules:
                 break
             along |= more_along
             against |= more_against
+        functional = {
+            p
+            for kind in (OWL.FunctionalProperty, OWL.InverseFunctionalProperty)
+            for p in ontology.subjects(RDF.type, kind)
+            if isinstance(p, URIRef)
+        }
+        collected = along | against | functional
+        while more := (implying(collected) | inverses(collected)) - collected:
+            collected |= more
         uncovered = tuple(
             str(term)
             for term in UNCOVERED
@@ -115,6 +127,7 @@ class LocalRules:
         return cls(
             frozenset(map(str, along)),
             frozenset(map(str, against)),
+            frozenset(map(str, collected)),
             uncovered,
             frozenset(f"<{t}>".encode() for t in terms),
         )
@@ -127,8 +140,10 @@ class LocalUpdate:
     inferred: bytes
     affected_nodes: int
     input_lines: int
-    replaced_lines: int  # previous inferences that mentioned an affected node
-    local_lines: int  # inferences of the small closure that mention one
+    replaced_lines: int  # previous inferences among affected nodes
+    local_lines: int  # inferences of the small closure among them
+    gone: list[bytes]  # lines of the previous inferences that are no more
+    added: list[bytes]  # and new lines
 
 
 def nodes(lines: bytes) -> set[bytes]:
@@ -136,22 +151,26 @@ def nodes(lines: bytes) -> set[bytes]:
     N-Triples ``lines``."""
     found: set[bytes] = set()
     for raw in lines.splitlines():
-        parts = raw.split(b" ", 2)
-        if len(parts) < 3:
-            continue
-        found.add(parts[0])
-        if parts[1] != _TYPE:
-            obj = parts[2].rstrip().removesuffix(b".").rstrip()
-            if obj.startswith(_NODE_START):
-                found.add(obj)
+        found.update(_nodes(raw))
     return found
 
 
-def _mentions(line: bytes, affected: set[bytes]) -> bool:
+def _nodes(line: bytes) -> tuple[bytes, ...]:
+    """The subject and the object (when a node, not the class of a typing) of one line."""
     parts = line.split(b" ", 2)
-    if parts[0] in affected:
-        return True
-    return len(parts) == 3 and parts[2].rstrip().removesuffix(b".").rstrip() in affected
+    if len(parts) < 3:
+        return ()
+    if parts[1] != _TYPE:
+        obj = parts[2].rstrip().removesuffix(b".").rstrip()
+        if obj.startswith(_NODE_START):
+            return (parts[0], obj)
+    return (parts[0],)
+
+
+def _within(line: bytes, affected: set[bytes], constants: frozenset[bytes]) -> bool:
+    """Whether every node of ``line`` but the ontology's terms is affected (and one is)."""
+    own = [n for n in _nodes(line) if n not in constants]
+    return bool(own) and all(n in affected for n in own)
 
 
 def _term(token: bytes) -> ox.NamedNode | ox.BlankNode:
@@ -159,10 +178,77 @@ def _term(token: bytes) -> ox.NamedNode | ox.BlankNode:
     return ox.BlankNode(text[2:]) if text.startswith("_:") else ox.NamedNode(text[1:-1])
 
 
-def _asserted(quads: Iterable[ox.Quad], skip: ox.NamedNode) -> Iterable[ox.Triple]:
-    return (
-        q.triple for q in quads if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != skip
-    )
+# The asserted triples (every named graph but the inferences) of subjects, and the edges of
+# properties; the VALUES filled in by _construct.
+_SUBJECTS = """CONSTRUCT { ?n ?p ?o } WHERE {
+  VALUES ?n { %s }
+  GRAPH ?g { ?n ?p ?o }
+  FILTER(?g != %s)
+}"""
+_EDGES = """CONSTRUCT { ?s ?p ?o } WHERE {
+  VALUES ?p { %s }
+  GRAPH ?g { ?s ?p ?o }
+  FILTER(?g != %s)
+}"""
+_BATCH = 500  # terms per query
+
+
+def _construct(store: ox.Store, query: str, terms: list[bytes], skip: ox.NamedNode) -> bytes:
+    """``query`` with its VALUES filled by ``terms`` (in batches) and the graph to skip: its
+    triples as N-Triples, written by the store."""
+    parts = []
+    for start in range(0, len(terms), _BATCH):
+        values = b" ".join(terms[start : start + _BATCH]).decode()
+        triples = store.query(query % (values, f"<{skip.value}>"))
+        if not isinstance(triples, ox.QueryTriples):
+            raise TypeError("a CONSTRUCT query gave no triples")
+        parts.append(triples.serialize(format=ox.RdfFormat.N_TRIPLES) or b"")
+    return b"".join(parts)
+
+
+def _witnesses(
+    store: ox.Store, targets: Iterable[bytes], predicates: Iterable[bytes], skip: ox.NamedNode
+) -> bytes:
+    """For each target node and predicate, one asserted triple with that predicate that has
+    the node as object: what a one-premise rule concludes from such a triple about the node
+    alone (its range, the domain of an inverse) does not depend on the subject."""
+    props = [ox.NamedNode(p.decode()[1:-1]) for p in predicates if p != _TYPE]
+    found: list[ox.Triple] = []
+    for token in targets:
+        node = _term(token)
+        for p in props:
+            for quad in store.quads_for_pattern(None, p, node, None):
+                if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name != skip:
+                    found.append(quad.triple)
+                    break
+    return _nt(found)
+
+
+def _reachable(
+    store: ox.Store, starts: set[bytes], forward: list[ox.NamedNode], backward: list[ox.NamedNode]
+) -> set[bytes]:
+    """The nodes reached from ``starts`` by edges of ``forward`` properties, or of
+    ``backward`` ones taken against their direction (any graph: the previous inferences hold
+    every old path as one edge)."""
+    seen = set(starts)
+    frontier = set(starts)
+    while frontier:
+        reached: set[bytes] = set()
+        for token in frontier:
+            node = _term(token)
+            for p in forward:
+                reached.update(
+                    str(q.object).encode()
+                    for q in store.quads_for_pattern(node, p, None, None)
+                    if not isinstance(q.object, ox.Literal)
+                )
+            for p in backward:
+                reached.update(
+                    str(q.subject).encode() for q in store.quads_for_pattern(None, p, node, None)
+                )
+        frontier = reached - seen
+        seen |= frontier
+    return seen
 
 
 def _nt(triples: Iterable[ox.Triple]) -> bytes:
@@ -194,41 +280,33 @@ def local_update(
     if _SAME_AS in previous:
         return "the previous inferences hold owl:sameAs"
     skip = ox.NamedNode(inferred_graph)
-    affected = set().union(*(nodes(part) for part in changed_lines)) - rules.schema_terms
-    if any(node.startswith(b"_:") for node in affected):
-        return "a changed triple has a blank node"
-    # Widen to the nodes from which a transitive path leads to an affected node: their
-    # derived edges may change. The previous inferences hold every old path as one edge.
+    changed = b"".join(changed_lines)
+    constants = rules.schema_terms
+    if any(line.split(b" ", 1)[0] in constants for line in changed.splitlines()):
+        return "a document describes a term of the ontology"
+    affected = nodes(changed) - constants
+    # A changed transitive edge a -> b changes the paths from a's ancestors to b's
+    # descendants: all of them are affected.
     along = [ox.NamedNode(p) for p in sorted(rules.along)]
     against = [ox.NamedNode(p) for p in sorted(rules.against)]
-    frontier = set(affected)
-    while frontier:
-        reached: set[bytes] = set()
-        for token in frontier:
-            node = _term(token)
-            for p in along:
-                reached.update(
-                    str(q.subject).encode() for q in store.quads_for_pattern(None, p, node, None)
-                )
-            for p in against:
-                reached.update(
-                    str(q.object).encode()
-                    for q in store.quads_for_pattern(node, p, None, None)
-                    if not isinstance(q.object, ox.Literal)
-                )
-        frontier = reached - affected - rules.schema_terms
-        affected |= frontier
+    chained = {f"<{p}>".encode() for p in rules.chained}
+    ends: set[bytes] = set()
+    for line in changed.splitlines():
+        if line.split(b" ", 2)[1:2] and line.split(b" ", 2)[1] in chained:
+            ends.update(_nodes(line))
+    affected |= _reachable(store, ends, along, against) | _reachable(store, ends, against, along)
+    affected -= constants
     if any(node.startswith(b"_:") for node in affected):
-        return "a transitive edge leads to a blank node"
+        return "a blank node is among the changed nodes"
 
-    found: list[bytes] = [schema_lines]
-    for token in affected:
-        node = _term(token)
-        found.append(_nt(_asserted(store.quads_for_pattern(node, None, None, None), skip)))
-        found.append(_nt(_asserted(store.quads_for_pattern(None, None, node, None), skip)))
-    for p in (*along, *against):  # every path from an affected node, whole
-        found.append(_nt(_asserted(store.quads_for_pattern(None, p, None, None), skip)))
-    relevant = lines.split(b"".join(found[1:]))[0]
+    # The input: every asserted triple of an affected node (few: its own statements), one
+    # witness per predicate of the triples that point at it (thousands for a State mentioned
+    # in every other page), every edge of a transitive or functional property, the ontology
+    # and the reference data.
+    found = _construct(store, _SUBJECTS, sorted(affected), skip)
+    found += _witnesses(store, sorted(affected), sorted(lines.predicates), skip)
+    found += _construct(store, _EDGES, sorted(f"<{p}>".encode() for p in rules.collected), skip)
+    relevant = lines.split(found)[0]
     if b"_:" in relevant:  # the ontology's own blank nodes are in schema_lines, not here
         return "a triple around the change has a blank node"
     unique = dict.fromkeys(chain(schema_lines.splitlines(True), relevant.splitlines(True)))
@@ -241,16 +319,32 @@ def local_update(
     made = _nt(ox_triples(inference.inferred))
     if _SAME_AS in made:
         return "owl:sameAs is inferred around the change"
-    local = [line for line in made.splitlines(True) if _mentions(line, affected)]
+    # What may have changed: the inferences among affected nodes (and constants) only.
+    local = [line for line in made.splitlines(True) if _within(line, affected, constants)]
     if any(b"_:" in line for line in local):
         return "an inference around the change has a blank node"
-    kept: list[bytes] = []
-    replaced = 0
-    for line in previous.splitlines(True):
-        if _mentions(line, affected):
-            replaced += 1
-        else:
-            kept.append(line)
+    # The previous inferences are sorted, so those of a subject are together: only the blocks
+    # of affected subjects are looked at.
+    previous_lines = previous.splitlines(True)
+    replaced: set[int] = set()
+    for subject in affected:
+        start = subject + b" "
+        i = bisect_left(previous_lines, start)
+        while i < len(previous_lines) and previous_lines[i].startswith(start):
+            if _within(previous_lines[i], affected, constants):
+                replaced.add(i)
+            i += 1
+    old_lines = {previous_lines[i] for i in replaced}
+    new_lines = set(local)
+    kept = [line for i, line in enumerate(previous_lines) if i not in replaced]
     kept.extend(local)
     kept.sort()
-    return LocalUpdate(b"".join(kept), len(affected), len(unique), replaced, len(local))
+    return LocalUpdate(
+        b"".join(kept),
+        len(affected),
+        len(unique),
+        len(replaced),
+        len(local),
+        sorted(old_lines - new_lines),
+        sorted(new_lines - old_lines),
+    )

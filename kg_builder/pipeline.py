@@ -794,7 +794,7 @@ def _local_inference(
     if isinstance(update, str):
         return update
     t2 = time.perf_counter()
-    staged.apply_difference(iris.inferred_graph(), previous, update.inferred)
+    staged.apply_lines(iris.inferred_graph(), update.gone, update.added)
     staged.keep_inferred(update.inferred)
     return {
         "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),

@@ -137,14 +137,18 @@ class StagedRelease:
         """Turn the named graph ``name`` from the N-Triples ``old`` (what it holds) into
         ``new``, quad by quad."""
         before, after = set(old.splitlines(True)), set(new.splitlines(True))
-        gone, added = before - after, after - before
+        self.apply_lines(name, sorted(before - after), sorted(after - before))
+
+    def apply_lines(self, name: URIRef | str, gone: list[bytes], added: list[bytes]) -> None:
+        """Remove the N-Triples lines ``gone`` from the named graph ``name`` (which holds them)
+        and add the lines ``added`` (which it does not hold)."""
         self.touched.add(str(name))
-        self.differences[str(name)] = b"".join(sorted(gone | added))
+        self.differences[str(name)] = b"".join(sorted(gone + added))
         self.written += len(self.differences[str(name)])
         try:
-            for quad in _quads(sorted(gone), str(name)):
+            for quad in _quads(gone, str(name)):
                 self.store.remove(quad)
-            self.store.extend(_quads(sorted(added), str(name)))
+            self.store.extend(_quads(added, str(name)))
         except OSError as exc:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 

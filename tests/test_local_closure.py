@@ -25,12 +25,15 @@ ex:part rdfs:subPropertyOf ex:in ; rdfs:domain ex:Part .
 ex:has owl:inverseOf ex:part .
 ex:knows a owl:ObjectProperty ; rdfs:domain ex:Agent ; rdfs:range ex:Agent .
 ex:cap a owl:ObjectProperty , owl:FunctionalProperty .
+ex:near a owl:SymmetricProperty ; rdfs:range ex:Place .
+ex:holds owl:inverseOf ex:heldBy .
+ex:heldBy rdfs:domain ex:Post ; rdfs:range ex:Agent .
 ex:Part rdfs:subClassOf ex:Place .
 ex:Agent owl:disjointWith ex:Rock .
 ex:Thing a owl:Class .
 """
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-PREDICATES = ("in", "part", "has", "knows", "cap", "other")
+PREDICATES = ("in", "part", "has", "knows", "cap", "other", "near", "holds", "heldBy")
 
 
 def _schema() -> tuple[Graph, bytes, LineFilter]:
@@ -101,6 +104,9 @@ def test_random_edits_give_the_closure_of_the_whole_graph(tmp_path: Path) -> Non
                 declined += 1
             else:
                 assert update.inferred == expected, (seed, old, documents[name])
+                before, after = set(inferred.splitlines(True)), set(expected.splitlines(True))
+                assert sorted(before - after) == update.gone
+                assert sorted(after - before) == update.added
                 local += 1
             inferred = expected
     assert local >= 100 and declined >= 5  # both paths taken, most rounds updated locally
