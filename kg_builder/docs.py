@@ -6,6 +6,7 @@ neither should leak into the build (or into a test run with warnings as errors).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,11 +17,23 @@ from kg_builder.errors import PublishError
 TIMEOUT_SECONDS = 300
 
 
-def write_ontology_docs(ontology: Path, target: Path) -> tuple[Path, Path]:
-    """Write ``ontology.html`` (pyLODE) and ``ontology.ttl`` into ``target``."""
+def write_ontology_docs(
+    ontology: Path, target: Path, previous: Path | None = None
+) -> tuple[Path, Path]:
+    """Write ``ontology.html`` (pyLODE) and ``ontology.ttl`` into ``target``; when the folder
+    ``previous`` (the last release's) documents the same ontology, its files are shared
+    (hard links: a published release is never written again) instead of running pyLODE
+    again (0.75 s)."""
     target.mkdir(parents=True, exist_ok=True)
     html = target / "ontology.html"
     turtle = target / "ontology.ttl"
+    if previous is not None and _same_bytes(ontology, previous / turtle.name):
+        try:
+            for name in (turtle.name, html.name):
+                _share(previous / name, target / name)
+            return html, turtle
+        except OSError:  # gone meanwhile, or unreadable: made again below
+            pass
     shutil.copyfile(ontology, turtle)
     script = (
         "import sys; from pylode import OntPub; sys.stdout.write(OntPub(sys.argv[1]).make_html())"
@@ -37,3 +50,18 @@ def write_ontology_docs(ontology: Path, target: Path) -> tuple[Path, Path]:
         raise PublishError(f"pyLODE could not document the ontology: {last}", subject=str(ontology))
     html.write_text(done.stdout, encoding="utf-8")
     return html, turtle
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes() and (b.parent / "ontology.html").is_file()
+    except OSError:
+        return False
+
+
+def _share(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links: a copy
+        shutil.copyfile(source, target)

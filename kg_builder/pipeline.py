@@ -700,8 +700,12 @@ def _publish(
                 modified=started,
             ),
         )
-        report.publish["seconds"] = staged.seconds
-        write_ontology_docs(config.ontology, release.docs)
+        t0 = time.perf_counter()
+        write_ontology_docs(
+            config.ontology, release.docs, staged.base.docs if staged.base is not None else None
+        )
+        seconds = {**staged.seconds, "ontology_docs": round(time.perf_counter() - t0, 2)}
+        report.publish["seconds"] = seconds
         new_manifest = Manifest(
             fingerprint=fp,
             context=context,

@@ -314,10 +314,8 @@ class StagedRelease:
             t1 = time.perf_counter()
             write_dumps(release.nquads_dump, release.turtle_dump, GZIP, parts)
             t2 = time.perf_counter()
-            if describe is not None:
-                release.void.write_text(
-                    describe(store).serialize(format="turtle"), encoding="utf-8"
-                )
+            if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
+                release.void.write_text(turtle(describe(store)), encoding="utf-8")
             t3 = time.perf_counter()
             self.seconds = {
                 "optimize_store": round(t1 - t0, 2),

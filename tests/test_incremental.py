@@ -476,3 +476,30 @@ def test_inferences_updated_around_a_change_equal_reasoning_over_everything(
         on_disk = ox.parse(path=str(updated.release.inferred), format=ox.RdfFormat.N_TRIPLES)
         assert {f"{q.subject} {q.predicate} {q.object}" for q in on_disk} == after, label
         previous = after
+
+
+def test_the_ontology_docs_are_shared_while_the_ontology_is_the_same(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """pyLODE runs when the ontology changed; otherwise the release shares the last one's
+    documentation (hard links), and a release whose files are missing gets new ones."""
+    first = run(config(tmp_path, corpus))
+    page = corpus / PAGES[0]
+    page.write_text(page.read_text() + "\nThe Co-Chairs then travelled to Baku, Azerbaijan.\n")
+    second = run(config(tmp_path, corpus))
+    for name in ("ontology.html", "ontology.ttl"):
+        assert (second.release.docs / name).stat().st_ino == (
+            first.release.docs / name
+        ).stat().st_ino
+    assert second.report.publish["seconds"]["ontology_docs"] < 0.5
+
+    ontology = tmp_path / "osce.ttl"  # the same ontology with one more label: documented anew
+    text = Path(project_config(tmp_path, corpus).ontology).read_text()
+    comment = "<http://www.w3.org/2000/01/rdf-schema#comment>"
+    state = "<https://w3id.org/osce-kg/ontology#State>"
+    ontology.write_text(f'{text}\n{state} {comment} "One more comment."@en .\n')
+    third = run(config(tmp_path, corpus, ontology=ontology))
+    html = third.release.docs / "ontology.html"
+    assert html.stat().st_ino != (second.release.docs / "ontology.html").stat().st_ino
+    assert "One more comment." in html.read_text()
+    assert (third.release.docs / "ontology.ttl").read_bytes() == ontology.read_bytes()
