@@ -1,7 +1,7 @@
 """Resident memory of ``kg-serve`` (production mode, default settings) over a built release:
 idle, then after every workload query (``bench/workload``) has run ``--rounds`` times, one
-client. Memory is summed over the server's process tree (gunicorn, its workers and their query
-processes).
+client. Memory is summed over the server's process tree (gunicorn and its workers, which run the
+queries in their threads).
 
     .venv/bin/python -m bench.serve_memory --out-dir /tmp/bench/build
 """
