@@ -165,6 +165,14 @@ class ExecutorClosed(RuntimeError):
     """The executor was closed (shut down, or its release replaced) before the query ran."""
 
 
+def time_limit(default: float, asked: float | None) -> float:
+    """The seconds a query may run: ``asked``, else ``default``; QueryTimeout when none."""
+    limit = default if asked is None else asked
+    if limit <= 0:  # no time at all: nothing can be answered
+        raise QueryTimeout(limit)
+    return limit
+
+
 # --- what crosses the process boundary ----------------------------------------------------------
 
 
@@ -193,6 +201,28 @@ class QueryJob:
                 self.named_graphs,
                 self.max_bytes,
             )
+        )
+
+    @classmethod
+    def of(
+        cls,
+        query: str,
+        format: str | RdfFormat | QueryResultsFormat,
+        base_iri: str | None,
+        use_default_graph_as_union: bool,
+        default_graph: Sequence[str] | None,
+        named_graphs: Sequence[str] | None,
+        max_bytes: int,
+    ) -> QueryJob:
+        """The job of an executor's ``run`` arguments."""
+        return cls(
+            query,
+            format_key(format),
+            base_iri,
+            use_default_graph_as_union,
+            None if default_graph is None else tuple(default_graph),
+            None if named_graphs is None else tuple(named_graphs),
+            max_bytes,
         )
 
     @classmethod
@@ -640,16 +670,14 @@ class QueryExecutor:
         ``named_graphs`` are graph IRIs (None: the store's own). ``timeout`` defaults to the
         executor's. Raises the errors listed in the module docstring.
         """
-        limit = self.timeout if timeout is None else timeout
-        if limit <= 0:  # no time at all: nothing can be answered
-            raise QueryTimeout(limit)
-        job = QueryJob(
+        limit = time_limit(self.timeout, timeout)
+        job = QueryJob.of(
             query,
-            format_key(format),
+            format,
             base_iri,
             use_default_graph_as_union,
-            None if default_graph is None else tuple(default_graph),
-            None if named_graphs is None else tuple(named_graphs),
+            default_graph,
+            named_graphs,
             self.max_result_bytes,
         )
         worker = self._acquire()

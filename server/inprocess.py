@@ -44,7 +44,7 @@ from server.executor import (
     QueryResult,
     QueryTimeout,
     evaluate,
-    format_key,
+    time_limit,
 )
 
 log = logging.getLogger(__name__)
@@ -164,16 +164,14 @@ class ThreadExecutor:
     ) -> QueryResult:
         """Evaluate ``query`` and serialize its results in ``format`` within ``timeout`` s
         (default: the executor's); see ``QueryExecutor.run``."""
-        limit = self.timeout if timeout is None else timeout
-        if limit <= 0:
-            raise QueryTimeout(limit)
-        job = QueryJob(
+        limit = time_limit(self.timeout, timeout)
+        job = QueryJob.of(
             query,
-            format_key(format),
+            format,
             base_iri,
             use_default_graph_as_union,
-            None if default_graph is None else tuple(default_graph),
-            None if named_graphs is None else tuple(named_graphs),
+            default_graph,
+            named_graphs,
             self.max_result_bytes,
         )
         call = _Call(self.store(), job)
