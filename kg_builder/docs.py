@@ -27,7 +27,7 @@ def write_ontology_docs(
     target.mkdir(parents=True, exist_ok=True)
     html = target / "ontology.html"
     turtle = target / "ontology.ttl"
-    if previous is not None and _same_bytes(ontology, previous / turtle.name):
+    if previous is not None and _documents(previous, ontology):
         try:
             for name in (turtle.name, html.name):
                 _share(previous / name, target / name)
@@ -52,11 +52,13 @@ def write_ontology_docs(
     return html, turtle
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
+def _documents(folder: Path, ontology: Path) -> bool:
+    """Whether ``folder`` holds the documentation of ``ontology`` (its copy and the page)."""
     try:
-        return a.read_bytes() == b.read_bytes() and (b.parent / "ontology.html").is_file()
+        same = (folder / "ontology.ttl").read_bytes() == ontology.read_bytes()
     except OSError:
         return False
+    return same and (folder / "ontology.html").is_file()
 
 
 def _share(source: Path, target: Path) -> None:

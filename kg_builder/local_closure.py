@@ -46,6 +46,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
+from kg_builder.errors import PublishError
 from kg_builder.namespaces import OWL, RDF, RDFS
 from kg_builder.publish import ox_triples
 from kg_builder.reason import DEFAULT_ENGINE, LineFilter, reason_file
@@ -292,7 +293,8 @@ def local_update(
     chained = {f"<{p}>".encode() for p in rules.chained}
     ends: set[bytes] = set()
     for line in changed.splitlines():
-        if line.split(b" ", 2)[1:2] and line.split(b" ", 2)[1] in chained:
+        parts = line.split(b" ", 2)
+        if len(parts) == 3 and parts[1] in chained:
             ends.update(_nodes(line))
     affected |= _reachable(store, ends, along, against) | _reachable(store, ends, against, along)
     affected -= constants
@@ -311,7 +313,10 @@ def local_update(
         return "a triple around the change has a blank node"
     unique = dict.fromkeys(chain(schema_lines.splitlines(True), relevant.splitlines(True)))
     path = workdir / "local-reasoning-input.ttl"
-    path.write_bytes(b"".join(unique))
+    try:
+        path.write_bytes(b"".join(unique))
+    except OSError as exc:
+        raise PublishError(f"cannot write the release: {exc}", subject=str(path)) from exc
     try:
         inference = reason_file(path, engine, schema=schema)
     finally:

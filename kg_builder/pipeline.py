@@ -764,24 +764,17 @@ def _local_inference(
         return "the previous release has no inferred.nt"
     own = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
     documents = sorted(staged.touched - own)
-    lines = LineFilter.of(documents_relevance(ontology, reference))
-    old = ox.Store.read_only(str(base.store))
-    try:
-        changed = [
-            lines.split(_graph_nt(store, name))[0]
-            for name in documents
-            for store in (old, staged.store)
-        ]
-    finally:
-        del old
-    schema = Graph()
-    for graph in (ontology, reference):
-        for triple in graph:
-            if in_schema(triple):
-                schema.add(triple)
-    schema_lines = b"".join(
-        lines.split(data)[0] for data in (_canonical_nt(ontology), reference_nt)
-    )
+    if len(documents) > FEW_CHANGES:  # pruned or withdrawn ones count too
+        return f"more than {FEW_CHANGES} documents changed"
+    old = staged.base_store()
+    if old is None:
+        return "the previous release's store cannot be opened"
+    lines, schema, schema_lines = _reasoning_schema(ontology, reference, reference_nt)
+    changed = [
+        lines.split(staged.graph_nt(name, store))[0]
+        for name in documents
+        for store in (old, staged.store)
+    ]
     t1 = time.perf_counter()
     update = local_update(
         staged.store,
@@ -815,11 +808,6 @@ def _local_inference(
             "store_inferences": round(time.perf_counter() - t2, 2),
         },
     }
-
-
-def _graph_nt(store: ox.Store, name: str) -> bytes:
-    quads = store.quads_for_pattern(None, None, None, ox.NamedNode(name))
-    return ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def _reason_over_everything(
@@ -905,19 +893,16 @@ def _updated_statistics(staged: StagedRelease) -> Statistics | None:
         return None
     try:
         previous = Statistics.from_json(base.void_statistics.read_text(encoding="utf-8"))
-        if previous is None:
-            return None
-        before = ox.Store.read_only(str(base.store))
-    except OSError:  # no numbers (an older release), or a store that cannot be opened
+    except OSError:  # no numbers (an older release)
+        return None
+    before = staged.base_store()
+    if previous is None or before is None:
         return None
     known = {  # the inferred graph's difference: 600k quads not read twice
         name: list(ox.parse(data, ox.RdfFormat.N_TRIPLES))
         for name, data in staged.differences.items()
     }
-    try:
-        return update(previous, before, staged.store, staged.touched, differences=known)
-    finally:
-        del before
+    return update(previous, before, staged.store, staged.touched, differences=known)
 
 
 def _graphs(
@@ -966,6 +951,24 @@ def _reasoning_input(
     return schema
 
 
+def _reasoning_schema(
+    ontology: Graph, reference: Graph, reference_nt: bytes
+) -> tuple[LineFilter, Graph, bytes]:
+    """When no document states an axiom: the relevance of documents' lines, the schema (the
+    ontology's and the reference data's axioms and lists) and the relevant lines of the
+    ontology and the reference data."""
+    lines = LineFilter.of(documents_relevance(ontology, reference))
+    schema = Graph()
+    for graph in (ontology, reference):
+        for triple in graph:
+            if in_schema(triple):
+                schema.add(triple)
+    schema_lines = b"".join(
+        lines.split(data)[0] for data in (_canonical_nt(ontology), reference_nt)
+    )
+    return lines, schema, schema_lines
+
+
 def _cached_reasoning_input(
     path: Path,
     ontology: Graph,
@@ -979,21 +982,13 @@ def _cached_reasoning_input(
     lines were kept in the cache by the worker that built it (a file copy per document
     rather than a scan of the store). ``tests/test_incremental.py`` shows both give the same
     triples."""
-    lines = LineFilter.of(documents_relevance(ontology, reference))
-    schema = Graph()
-    for graph in (ontology, reference):
-        for triple in graph:
-            if in_schema(triple):
-                schema.add(triple)
+    lines, schema, schema_lines = _reasoning_schema(ontology, reference, reference_nt)
     # Pages repeat what they say of shared entities (a State's type, its name): each line
     # once, as the store scan gives them (at 10,000 pages 1.9M lines are 0.9M distinct).
     seen: set[bytes] = set()
     try:
         with path.open("wb") as out:
-            parts = chain(
-                (lines.split(data)[0] for data in (_canonical_nt(ontology), reference_nt)),
-                (cache.reasoning(entry, lines) for entry in entries),
-            )
+            parts = chain([schema_lines], (cache.reasoning(entry, lines) for entry in entries))
             for part in parts:
                 new = [line for line in part.splitlines(keepends=True) if line not in seen]
                 seen.update(new)

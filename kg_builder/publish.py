@@ -69,6 +69,7 @@ class StagedRelease:
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
         # per graph changed by apply_difference: the triples it removed and added (N-Triples)
         self.differences: dict[str, bytes] = {}
+        self._base_store: ox.Store | None = None  # the base's store, read-only, once opened
         if (out_dir / RELEASES / build_id).exists():
             raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
         try:
@@ -287,10 +288,21 @@ class StagedRelease:
                 if isinstance(subject, ox.NamedNode):
                     yield subject.value
 
-    def graph_nt(self, name: URIRef | str) -> bytes:
-        """The named graph ``name`` as N-Triples."""
-        quads = self.store.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
+    def graph_nt(self, name: URIRef | str, store: ox.Store | None = None) -> bytes:
+        """The named graph ``name`` as N-Triples, from the staged store or ``store``."""
+        source = self.store if store is None else store
+        quads = source.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
         return self._serialize((q.triple for q in quads), ox.RdfFormat.N_TRIPLES)
+
+    def base_store(self) -> ox.Store | None:
+        """The base release's store, read-only (opened on first use, once per build); None
+        without a base or when it cannot be opened (the callers then do without it)."""
+        if self._base_store is None and self.base is not None:
+            try:
+                self._base_store = ox.Store.read_only(str(self.base.store))
+            except OSError:
+                return None
+        return self._base_store
 
     def finish(
         self,
@@ -330,6 +342,7 @@ class StagedRelease:
         return release
 
     def close(self) -> None:
+        self._base_store = None
         if hasattr(self, "store"):
             del self.store
 
