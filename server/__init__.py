@@ -7,6 +7,7 @@ import re
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from server import dumps, graph_store, observability, remote, resources, sparql,
 from server.analysis import service_allowlist
 from server.errors import register_error_handlers
 from server.executor import PublishedExecutor
-from server.inprocess import ThreadExecutor
+from server.inprocess import RequestThreads, ThreadExecutor
 from server.store import PublishedStore
 
 
@@ -118,6 +119,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["osce_kg_executor"] = ThreadExecutor(
             published.get,
             _stop_this_process,
+            answer_late=partial(sparql.answer_late, app),
             timeout=float(app.config["SPARQL_TIMEOUT_SECONDS"]),
             max_result_bytes=int(app.config["SPARQL_MAX_RESULT_BYTES"]),
         )
@@ -141,6 +143,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resources.bp)  # last: its catch-all serves entity IRIs
     register_error_handlers(app)
     app.wsgi_app = sparql.QueryFastPath(app)  # type: ignore[method-assign]
+    if app.config["SPARQL_QUERIES_IN_SERVER"]:  # outermost: which request a thread answers
+        app.wsgi_app = RequestThreads(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

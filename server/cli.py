@@ -31,7 +31,7 @@ from gunicorn.app.base import BaseApplication
 from kg_builder.layout import current_release
 from server import cors_origins, create_app
 from server.analysis import service_allowlist
-from server.inprocess import exit_now_if_runaway
+from server.inprocess import exit_now_if_runaway, request_ended, request_started
 from server.observability import QUERY_LOGGED
 
 ENV_PREFIX = "KG_SERVE"
@@ -245,6 +245,10 @@ def main(
                 "logger_class": AccessLogger,
                 "child_exit": _worker_exited,
                 "worker_exit": exit_now_if_runaway,
+                # count each worker's requests, so that one retiring after a runaway query
+                # ends as soon as only that query's request is left (server.inprocess)
+                "pre_request": request_started,
+                "post_request": request_ended,
                 "graceful_timeout": timeout + 5,  # a stopping worker's queries end by then
             },
         ).run()

@@ -37,6 +37,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from email.utils import formatdate
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
@@ -327,6 +328,7 @@ class QueryFastPath:
         ):
             return self.flask(environ, start_response)
         started = time.perf_counter()
+        environ[STARTED] = started  # also for a late answer (server.inprocess)
         app = self.app
         query: str | None = None
         try:
@@ -348,7 +350,6 @@ class QueryFastPath:
             )
         except Exception as error:  # answered by the view, as if it had run it
             environ[FAST_PATH_FAILURE] = _FastPathFailure(error, query)
-            environ[STARTED] = started
             return self.flask(environ, start_response)
         body = answer.body
         headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(body)))]
@@ -450,6 +451,39 @@ class _Body:
         log, self._log = self._log, None
         if log is not None:
             log()
+
+
+def answer_late(app: Flask, environ: WSGIEnvironment, error: Exception, query: str) -> None:
+    """Answer a request with ``error`` while the thread that took it is still busy (with a
+    runaway query, see server.inprocess): the view renders the error as if the query had
+    raised it, with the request's log line and metrics, and the answer goes straight to the
+    client's socket (gunicorn's), which is then closed."""
+    sock = environ.get("gunicorn.socket")
+    if not isinstance(sock, socket.socket):
+        raise TypeError("a late answer needs gunicorn's socket in the WSGI environ")
+    late = dict(environ)
+    late["wsgi.input"] = io.BytesIO()  # read already, by the busy thread
+    late[FAST_PATH_FAILURE] = _FastPathFailure(error, query)
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], _exc: object = None) -> Any:
+        started.append((status, headers))
+
+    chunks = Flask.wsgi_app(app, late, start_response)  # the app itself, not the fast path
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    status, headers = started[-1]
+    head = [f"HTTP/1.1 {status}", f"Date: {formatdate(usegmt=True)}", "Connection: close"]
+    head += [f"{name}: {value}" for name, value in headers if name.lower() != "connection"]
+    try:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+    finally:
+        with contextlib.suppress(OSError):  # the client may be gone
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _unsupported_function(message: str) -> ProtocolError:

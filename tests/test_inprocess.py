@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,3 +183,121 @@ def test_a_runaway_query_times_out_and_retires_the_process_once(store_path: Path
     assert max(seconds for _, seconds in seen["asks"]) < 1
     assert seen["retired"] == 1  # asked once, however many queries overrun
     assert seen["runaways"] == 2
+
+
+# Under gunicorn a query runs in its request's own thread, and the watchdog answers a request
+# whose query overruns. A process of its own plays gunicorn: sockets in the WSGI environ, and
+# the request hooks. The watchdog ends that process once only the runaways' requests are left.
+HELD_SCRIPT = textwrap.dedent(
+    """
+    import json, socket, sys, threading, time
+    from pyoxigraph import Store
+    from server.inprocess import (
+        RequestThreads, ThreadExecutor, request_ended, request_started, runaways)
+
+    store = Store.read_only(sys.argv[1])
+    retired, late, threads_seen = [], [], set()
+
+    def answer_late(environ, error, query):
+        late.append({"status": error.status, "query": query[:6],
+                     "thread": threading.get_ident()})
+        environ["gunicorn.socket"].sendall(b"%d" % error.status)
+        environ["gunicorn.socket"].close()
+
+    executor = ThreadExecutor(lambda: store, lambda: retired.append(1), answer_late=answer_late)
+
+    def app(environ, start_response):
+        threads_seen.add(threading.get_ident())
+        result = executor.run(environ["query"], "application/sparql-results+json",
+                              use_default_graph_as_union=True, timeout=environ["timeout"])
+        start_response("200 OK", [])
+        return [result.body]
+
+    wsgi = RequestThreads(app)
+
+    def request(query, timeout, sock):  # as gunicorn: hooks around the app
+        request_started(None, None)
+        try:
+            return b"".join(wsgi({"query": query, "timeout": timeout,
+                                  "gunicorn.socket": sock}, lambda *_: None)).decode()
+        finally:
+            request_ended(None, None, None, None)
+
+    seen = {}
+    clients = []
+    request_started(None, None)  # this check is a request too: the process waits for it
+    for timeout in (1.5, 1.0):
+        ours, theirs = socket.socketpair()
+        clients.append(theirs)
+        threading.Thread(target=request, args=(__CROSS__, timeout, ours), daemon=True).start()
+        time.sleep(0.3)
+    asks = []
+    for client in clients:  # others are answered while the runaways run
+        client.settimeout(5)
+        while True:
+            try:
+                client.setblocking(False)
+                got = client.recv(16)
+                break
+            except BlockingIOError:
+                pass
+            ours, _ = socket.socketpair()
+            t = time.monotonic()
+            asks.append((request("ASK {}", 30, ours), time.monotonic() - t))
+            time.sleep(0.05)
+        seen.setdefault("late", []).append(got.decode())
+    seen["asks"] = asks
+    seen["answered_by"] = [entry["thread"] in threads_seen for entry in late]
+    seen["queries"] = [entry["query"] for entry in late]
+    seen["retired"] = len(retired)
+    seen["runaways"] = runaways()
+    print(json.dumps(seen), flush=True)
+    request_ended(None, None, None, None)
+    time.sleep(10)  # the watchdog ends the process meanwhile: no request but the runaways'
+    print("not reached", flush=True)
+    """
+).replace("__CROSS__", repr(CROSS_PRODUCT))
+
+
+@pytest.mark.slow
+def test_a_runaway_in_its_request_thread_is_answered_by_the_watchdog(store_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", HELD_SCRIPT, str(store_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout  # the watchdog ended the process: nothing after
+    assert time.monotonic() - started < 9
+    seen = json.loads(lines[0])
+    assert seen["late"] == ["503", "503"]  # each request answered once, by the watchdog
+    assert seen["answered_by"] == [False, False]  # not by the threads that ran the queries
+    assert seen["queries"] == [CROSS_PRODUCT[:6]] * 2
+    assert seen["asks"] and all(body.endswith('"boolean":true}') for body, _ in seen["asks"])
+    assert max(seconds for _, seconds in seen["asks"]) < 1
+    assert seen["retired"] == 1  # asked once, however many queries overrun
+    assert seen["runaways"] == 2
+
+
+def test_the_watchdog_fires_only_deadlines_that_pass() -> None:
+    from server.inprocess import _Watchdog
+
+    watchdog = _Watchdog()
+    fired: list[str] = []
+    now = time.monotonic()
+    passing = watchdog.arm(now + 0.1, lambda: fired.append("passing"))
+    kept = watchdog.arm(now + 0.1, lambda: fired.append("kept"))
+    later = watchdog.arm(now + 60, lambda: fired.append("later"))
+    assert watchdog.disarm(kept)  # ended in time
+    deadline = time.monotonic() + 5
+    while not fired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert fired == ["passing"]
+    assert not watchdog.disarm(passing)  # it fired: its query's thread must not answer
+    assert watchdog.disarm(later)
