@@ -209,7 +209,9 @@ def query_section(result: dict[str, Any]) -> str:
         "side, and each query's cells at one client count run back to back on the two (then "
         "rdflib-endpoint alone); a cell stops after "
         f"{q['settings']['max_requests_per_client']} requests per client or "
-        f"{q['settings']['max_seconds']} s. Latencies in ms; r/s = answered requests per second.",
+        f"{q['settings']['max_seconds']} s"
+        + (f"; warm-up {q['settings']['warm_up']}" if q["settings"].get("warm_up") else "")
+        + ". Latencies in ms; r/s = answered requests per second.",
         "",
         "Servers: "
         + "; ".join(
