@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.queries --out-dir /tmp/bench/build [--clients 1 4 16]
 
-All three servers serve the same N-Quads dump (``<out-dir>/current/dumps/osce-kg.nq``) on
+All three servers serve the same N-Quads dump (``<out-dir>/current/dumps/osce-kg.nq.gz``) on
 127.0.0.1 ports the harness picks, and all three read the default graph as the union of the
 named graphs: kg-serve by default (``SPARQL_UNION_DEFAULT_GRAPH``), ``oxigraph
 serve-read-only --union-default-graph``, and rdflib-endpoint, whose ``serve`` command loads
@@ -15,12 +15,17 @@ passed (whichever comes first; a request that outlasts ``--request-timeout`` cou
 error). Before the load, each query runs once on every server and the answers are compared,
 normalised (rows sorted, blank nodes ignored). A mixed run then has the clients cycle through
 the whole workload for the throughput figure.
+
+Each server is warmed up first (every query a few times, unmeasured). At one client, the
+servers measured together take turns, one request each per round, so that the machine's load
+(shared and noisy) drifts alike for all of them; more clients load one server at a time.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import http.client
 import json
 import os
@@ -129,7 +134,7 @@ def start_servers(
 ) -> None:
     """Start the servers into ``servers`` (filled as they start, so that a caller can stop
     those that started when a later one fails)."""
-    dump = out_dir / "current" / "dumps" / "osce-kg.nq"
+    dump = out_dir / "current" / "dumps" / "osce-kg.nq.gz"
     if not dump.is_file():
         raise SystemExit(f"bench: {dump}: no N-Quads dump — run kg-build first")
     for name in names:
@@ -169,10 +174,13 @@ def start_servers(
                 "--union-default-graph",
             ]
         else:
+            plain = work / "osce-kg.nq"  # rdflib reads no gzip
+            with gzip.open(dump) as packed, plain.open("wb") as out:
+                shutil.copyfileobj(packed, out, 1 << 20)
             cmd = [
                 str(BIN / "rdflib-endpoint"),
                 "serve",
-                str(dump),
+                str(plain),
                 "--host",
                 HOST,
                 "--port",
@@ -435,6 +443,40 @@ def load(
     return cell
 
 
+def paired(
+    servers: dict[str, Server], query: Query, max_requests: int, max_seconds: float, timeout: float
+) -> dict[str, Cell]:
+    """One client, several servers, measured in turns: each round sends the query once to
+    every server (the first server changing from round to round), so that the machine's load
+    drifts alike for all of them; up to ``max_requests`` rounds, or ``max_seconds`` for each
+    server. A server's requests per second count its own time only."""
+    names = list(servers)
+    cells = {name: Cell() for name in names}
+    deadline = time.monotonic() + max_seconds * len(names)
+    for turn in range(max_requests):
+        if time.monotonic() >= deadline:
+            for cell in cells.values():
+                cell.stopped_by = "time"
+            break
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            cell = cells[name]
+            started = time.perf_counter()
+            try:
+                status, _type, _body = request(
+                    servers[name].port, servers[name].path, query, timeout
+                )
+                ok = status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+            took = time.perf_counter() - started
+            cell.elapsed += took
+            if ok:
+                cell.latencies.append(took)
+            else:
+                cell.errors += 1
+    return cells
+
+
 def slow_cells(
     name: str, single: float | None, clients: tuple[int, ...], max_seconds: float
 ) -> dict[str, dict[str, Any]]:
@@ -510,12 +552,19 @@ def run(
                     else:
                         loaded[name] = server
                 # The servers' cells of one query and client count run back to back, so that
-                # the machine's load (shared, noisy) drifts as little as possible between them.
+                # the machine's load (shared, noisy) drifts as little as possible between them;
+                # at one client, in turns, request by request.
                 for count in clients:
-                    for name, server in loaded.items():
-                        cell = load(
-                            server, [query], count, max_requests * count, max_seconds, timeout
-                        )
+                    if count == 1:
+                        cells = paired(loaded, query, max_requests, max_seconds, timeout)
+                    else:
+                        cells = {
+                            name: load(
+                                server, [query], count, max_requests * count, max_seconds, timeout
+                            )
+                            for name, server in loaded.items()
+                        }
+                    for name, cell in cells.items():
                         per_query[query.name][f"{name}@{count}"] = cell.summary()
                         print(
                             f"bench: {query.name} {name} x{count}: {cell.summary()}",
@@ -544,6 +593,7 @@ def run(
             "warm_up": f"per query and server, before measuring: {WARM_UP[1]} requests from "
             f"{WARM_UP[0]} clients (at most {WARM_UP[2]:.0f} s)",
             "phases": [list(p) for p in PHASES],
+            "one_client": "the servers of a phase in turns, one request each per round",
         },
         "queries": {q.name: q.text.splitlines()[0].lstrip("# ") for q in queries},
         "agreement": agreement(answers),

@@ -1,7 +1,8 @@
 """Reasoning at scale: seconds, peak memory and inferred triples per engine and graph size.
 
     .venv/bin/python bench/reasoning.py [--sizes 10000 100000 1000000] [--owlrl-max 100000]
-                                        [--timeout 600] [--release build/current/dumps/osce-kg.nq]
+                                        [--timeout 600]
+                                        [--release build/current/dumps/osce-kg.nq.gz]
 
 Builds the seed page and the devset (or reads ``--release``), then makes synthetic graphs of
 the requested sizes in the project's vocabulary: the ontology, the reference graph and the
@@ -17,6 +18,7 @@ anyway. owlrl runs only up to ``--owlrl-max`` triples (``--timeout`` bounds ever
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -49,7 +51,7 @@ def seed_release(out: Path, sources: tuple[Path, ...]) -> Path:
         shapes=ROOT / "shapes",
         sources=sources,
     )
-    return run(config).release.nquads_dump
+    return run(config).release.nquads_gz
 
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -62,13 +64,14 @@ def split_dump(nquads: Path, iris: Iris) -> tuple[list[OxTriple], list[list[OxTr
     documents: dict[str, list[OxTriple]] = {}
     keep = {str(iris.ontology_graph()), str(iris.reference_graph())}
     inferred = str(iris.inferred_graph())
-    for quad in ox.parse(path=nquads, format=ox.RdfFormat.N_QUADS):
-        graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-        triple = (quad.subject, quad.predicate, quad.object)
-        if graph in keep:
-            shared.append(triple)
-        elif graph != inferred:
-            documents.setdefault(graph, []).append(triple)
+    with gzip.open(nquads) as handle:
+        for quad in ox.parse(handle, format=ox.RdfFormat.N_QUADS):
+            graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+            triple = (quad.subject, quad.predicate, quad.object)
+            if graph in keep:
+                shared.append(triple)
+            elif graph != inferred:
+                documents.setdefault(graph, []).append(triple)
     return shared, [documents[g] for g in sorted(documents)]
 
 
@@ -140,7 +143,9 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--owlrl-max", type=int, default=100_000)
     parser.add_argument("--timeout", type=int, default=600, help="seconds per run")
-    parser.add_argument("--release", type=Path, help="an N-Quads dump to copy documents from")
+    parser.add_argument(
+        "--release", type=Path, help="a gzip N-Quads dump (osce-kg.nq.gz) to copy documents from"
+    )
     parser.add_argument("--base-iri", default="https://w3id.org/osce-kg/")
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "NT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

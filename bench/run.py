@@ -207,7 +207,13 @@ def query_section(result: dict[str, Any]) -> str:
         "three; q12 names its graphs with `GRAPH ?g`. Requests are GETs on a fresh connection "
         "each, from client threads on the same machine; kg-serve and oxigraph run side by "
         "side, and each query's cells at one client count run back to back on the two (then "
-        "rdflib-endpoint alone); a cell stops after "
+        "rdflib-endpoint alone)"
+        + (
+            " — at one client in turns, one request to each per round"
+            if q["settings"].get("one_client")
+            else ""
+        )
+        + "; a cell stops after "
         f"{q['settings']['max_requests_per_client']} requests per client or "
         f"{q['settings']['max_seconds']} s"
         + (f"; warm-up {q['settings']['warm_up']}" if q["settings"].get("warm_up") else "")
@@ -370,7 +376,7 @@ def main() -> None:
         build_file.write_text(json.dumps(build, indent=1) + "\n")
     if args.skip_queries:
         pass
-    elif not (out_dir / "current" / "dumps" / "osce-kg.nq").is_file():
+    elif not (out_dir / "current" / "dumps" / "osce-kg.nq.gz").is_file():
         print(
             f"bench: no published store in {out_dir}; the query benchmark did not run",
             file=sys.stderr,

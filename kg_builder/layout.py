@@ -5,9 +5,10 @@ An output directory holds every release and a ``current`` symlink to the one bei
     build/
       current -> releases/20261128T174000Z-1a2b3c
       releases/<id>/store/             pyoxigraph (RocksDB) store, all named graphs
-      releases/<id>/dumps/osce-kg.ttl  asserted + inferred triples of every graph, merged
-      releases/<id>/dumps/osce-kg.nq   every named graph, as N-Quads
-      releases/<id>/dumps/*.gz         the same dumps, gzip-compressed
+      releases/<id>/dumps/osce-kg.ttl.gz  asserted + inferred triples of every graph, merged
+      releases/<id>/dumps/osce-kg.nq.gz   every named graph, as N-Quads
+      releases/<id>/dumps/.*.pieces    where each graph's piece of a dump starts (the server
+                                       serves the plain osce-kg.ttl and osce-kg.nq from them)
       releases/<id>/void.ttl           VoID statistics of the release (void.json: the numbers)
       releases/<id>/report.ttl         the build report (also report.json)
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
@@ -60,12 +61,14 @@ class Release:
         return self.root / DUMPS
 
     @property
-    def turtle_dump(self) -> Path:
-        return self.dumps / TURTLE_DUMP
+    def turtle_gz(self) -> Path:
+        """The Turtle dump, gzip-compressed (the plain one is served from it)."""
+        return self.dumps / (TURTLE_DUMP + GZIP)
 
     @property
-    def nquads_dump(self) -> Path:
-        return self.dumps / NQUADS_DUMP
+    def nquads_gz(self) -> Path:
+        """The N-Quads dump, gzip-compressed (the plain one is served from it)."""
+        return self.dumps / (NQUADS_DUMP + GZIP)
 
     @property
     def docs(self) -> Path:

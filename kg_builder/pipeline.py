@@ -912,21 +912,19 @@ def _graphs(
     reference_nt: bytes,
     entries: dict[str, Entry],
     cache: DocCache,
-) -> Iterator[tuple[str, bytes, GraphDump]]:
-    """Every named graph of the release as (name, N-Triples, share of the dumps), in the
-    order of the dumps: the ontology, the reference data, the documents by id (their shares
-    from the cache), the inferences."""
+) -> Iterator[GraphDump]:
+    """The shares of the dumps of every named graph of the release, in the order of the dumps:
+    the ontology, the reference data, the documents by id (their shares from the cache), the
+    inferences."""
     for name, data in (
         (str(iris.ontology_graph()), _canonical_nt(ontology)),
         (str(iris.reference_graph()), reference_nt),
     ):
-        yield name, data, GraphDump.of(name, data)
+        yield GraphDump.of(name, data)
     for doc_id in sorted(entries):
-        name, entry = str(iris.document_graph(doc_id)), entries[doc_id]
-        yield name, cache.graph(entry), cache.dump(entry, name)
+        yield cache.dump(entries[doc_id], str(iris.document_graph(doc_id)))
     name = str(iris.inferred_graph())
-    data = staged.inferred_nt(name)
-    yield name, data, GraphDump.of(name, data)
+    yield GraphDump.of(name, staged.inferred_nt(name))
 
 
 def _reasoning_input(

@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from kg_builder.dumpfile import PREFIXES, GraphDump, to_nquads, write_dumps
 from kg_builder.errors import PublishError
-from kg_builder.layout import CURRENT, GZIP, RELEASES, Release, current_release
+from kg_builder.layout import CURRENT, RELEASES, Release, current_release
 from kg_builder.namespaces import RDF, SH, XSD
 
 PARTIAL = ".partial"
@@ -306,16 +306,17 @@ class StagedRelease:
 
     def finish(
         self,
-        parts: Iterable[tuple[str, bytes, GraphDump]],
+        parts: Iterable[GraphDump],
         describe: Callable[[ox.Store], Graph] | None = None,
     ) -> Release:
-        """Write the dumps (plain and gzip) and the VoID statistics (``describe``).
+        """Write the dumps (gzip, the plain ones being served from them) and the VoID
+        statistics (``describe``).
 
-        ``parts`` are the store's named graphs as (name, N-Triples, share of the dumps), the
-        N-Triples being the bytes that were loaded into the store: the dumps are joined from
-        them graph by graph (``kg_builder.dumpfile``), copying cached pieces rather than
-        serialising and compressing the store. The Turtle dump is the merge of the graphs,
-        so a triple several graphs hold is written once per graph: the same RDF graph."""
+        ``parts`` are the shares of the dumps of the store's named graphs, in order, made from
+        the N-Triples that were loaded into the store: the dumps are joined from them graph
+        by graph (``kg_builder.dumpfile``), copying cached pieces rather than serialising
+        and compressing the store. The Turtle dump is the merge of the graphs, so a triple
+        several graphs hold is written once per graph: the same RDF graph."""
         release = self.release
         try:
             store = self.store
@@ -324,7 +325,7 @@ class StagedRelease:
             if self.base is None or self.written > OPTIMIZE_AFTER:
                 store.optimize()  # compacted for queries; a small change is left to RocksDB
             t1 = time.perf_counter()
-            write_dumps(release.nquads_dump, release.turtle_dump, GZIP, parts)
+            write_dumps(release.nquads_gz, release.turtle_gz, parts)
             t2 = time.perf_counter()
             if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
                 release.void.write_text(turtle(describe(store)), encoding="utf-8")
@@ -445,14 +446,14 @@ def stage_release(
     graphs: dict[URIRef, Graph],
     describe: Callable[[ox.Store], Graph] | None = None,
 ) -> Release:
-    """Write the store, the dumps (plain and gzip) and the VoID statistics (``describe``) of a
-    new release from rdflib graphs, not yet served."""
+    """Write the store, the dumps and the VoID statistics (``describe``) of a new release from
+    rdflib graphs, not yet served."""
     staged = StagedRelease(out_dir, build_id)
     parts = {
         str(name): graph.serialize(format="nt", encoding="utf-8") for name, graph in graphs.items()
     }
     staged.replace_many(parts)
-    dumps = ((name, nt, GraphDump.of(name, nt)) for name, nt in sorted(parts.items()))
+    dumps = (GraphDump.of(name, nt) for name, nt in sorted(parts.items()))
     return staged.finish(dumps, describe)
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from kg_builder.layout import Release
 from kg_builder.publish import PREFIXES
+from server.dumps import published_dumps
 from server.errors import HttpError
 from server.resources import choose
 from server.store import NoRelease, PublishedStore
@@ -61,9 +62,7 @@ def _release_void(
         triples += [q.triple for q in report if q.subject in generated_by]
     dumps: tuple[str, ...] = ()
     if release.dumps.is_dir():
-        dumps = tuple(
-            sorted(p.name for p in release.dumps.iterdir() if p.is_file() and p.name[0] != ".")
-        )
+        dumps = tuple(sorted(name for name, _, _ in published_dumps(release.dumps)))
     return tuple(triples), main, dumps
 
 

@@ -59,7 +59,7 @@ def test_build_seed_prints_summary(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "1 document(s)" in done.stdout
     release = current_release(tmp_path / "out")
-    assert release is not None and release.nquads_dump.stat().st_size > 0
+    assert release is not None and release.nquads_gz.stat().st_size > 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["status"] == "ok" and report["documents"][0]["layout"] == "full"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from kg_builder.dumpfile import read_plain
 from kg_builder.layout import current_release
 from tests.conftest import FIXTURES, ROOT, SEED_DIR
 
@@ -78,8 +79,8 @@ def assert_served_release_intact(out: Path) -> str:
         assert count > 1000
     finally:
         del store
-    assert len(list(ox.parse(path=str(release.nquads_dump), format=ox.RdfFormat.N_QUADS))) == count
-    assert list(ox.parse(path=str(release.turtle_dump), format=ox.RdfFormat.TURTLE))
+    assert len(list(ox.parse(read_plain(release.nquads_gz), format=ox.RdfFormat.N_QUADS))) == count
+    assert list(ox.parse(read_plain(release.turtle_gz), format=ox.RdfFormat.TURTLE))
     assert (release.root / "manifest.json").is_file()
     return release.root.name
 

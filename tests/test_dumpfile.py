@@ -1,9 +1,10 @@
-"""The dumps joined from per-graph pieces: one valid gzip member, the same data as the plain
-files, the Turtle the merge of the graphs; cached pieces read back or made again."""
+"""The dumps joined from per-graph pieces: one valid gzip member, the Turtle the merge of the
+graphs, the plain data read from any byte; cached pieces read back or made again."""
 
 from __future__ import annotations
 
 import gzip
+import random
 import shutil
 import subprocess
 import zlib
@@ -13,7 +14,15 @@ import pyoxigraph as ox
 import pytest
 
 from kg_builder.cache import DocCache, Entry
-from kg_builder.dumpfile import GraphDump, Piece, to_nquads, write_dumps
+from kg_builder.dumpfile import (
+    GraphDump,
+    Piece,
+    PlainDump,
+    index_path,
+    read_plain,
+    to_nquads,
+    write_dumps,
+)
 
 GRAPHS = {
     "http://example.org/g/1": (
@@ -31,44 +40,89 @@ GRAPHS = {
 
 
 def _write(tmp_path: Path) -> tuple[Path, Path]:
-    nq, ttl = tmp_path / "d.nq", tmp_path / "d.ttl"
-    parts = ((name, nt, GraphDump.of(name, nt)) for name, nt in GRAPHS.items())
-    write_dumps(nq, ttl, ".gz", parts)
+    nq, ttl = tmp_path / "d.nq.gz", tmp_path / "d.ttl.gz"
+    write_dumps(nq, ttl, (GraphDump.of(name, nt) for name, nt in GRAPHS.items()))
     return nq, ttl
 
 
-def test_the_joined_pieces_are_one_gzip_member_holding_the_plain_dump(tmp_path: Path) -> None:
+def test_the_joined_pieces_are_one_gzip_member_holding_the_dump(tmp_path: Path) -> None:
     nq, ttl = _write(tmp_path)
-    for plain in (nq, ttl):
-        packed = plain.with_name(plain.name + ".gz").read_bytes()
+    for packed in (nq.read_bytes(), ttl.read_bytes()):
         unpacker = zlib.decompressobj(wbits=31)  # one gzip member, CRC and length checked
-        assert unpacker.decompress(packed) == plain.read_bytes()
+        plain = unpacker.decompress(packed)
         assert unpacker.eof and unpacker.unused_data == b""
-        assert gzip.decompress(packed) == plain.read_bytes()
-    assert nq.read_bytes() == b"".join(to_nquads(nt, g) for g, nt in GRAPHS.items() if nt)
+        assert gzip.decompress(packed) == plain
+    assert read_plain(nq) == b"".join(to_nquads(nt, g) for g, nt in GRAPHS.items() if nt)
 
 
 @pytest.mark.skipif(shutil.which("gzip") is None, reason="no gzip command on this machine")
 def test_gzip_itself_accepts_the_joined_file(tmp_path: Path) -> None:
     nq, _ttl = _write(tmp_path)
-    packed = nq.with_name(nq.name + ".gz")
-    subprocess.run(["gzip", "--test", str(packed)], check=True)
+    subprocess.run(["gzip", "--test", str(nq)], check=True)
     out = subprocess.run(
-        ["gzip", "--decompress", "--stdout", str(packed)],
+        ["gzip", "--decompress", "--stdout", str(nq)],
         check=True,
         capture_output=True,
     ).stdout
-    assert out == nq.read_bytes()
+    assert out == read_plain(nq)
 
 
 def test_the_turtle_dump_is_the_merge_of_the_graphs(tmp_path: Path) -> None:
     nq, ttl = _write(tmp_path)
-    merged = {q.triple for q in ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS)}
-    assert {q.triple for q in ox.parse(path=str(ttl), format=ox.RdfFormat.TURTLE)} == merged
+    merged = {q.triple for q in ox.parse(read_plain(nq), format=ox.RdfFormat.N_QUADS)}
+    turtle = read_plain(ttl)
+    assert {q.triple for q in ox.parse(turtle, format=ox.RdfFormat.TURTLE)} == merged
     # the blank node two graphs share stays one node in the Turtle
     subjects = {t.subject for t in merged if isinstance(t.subject, ox.BlankNode)}
     assert len(subjects) == 1
-    assert ttl.read_bytes().count(b"@prefix osce:") == 2  # one block per non-empty graph
+    assert turtle.count(b"@prefix osce:") == 2  # one block per non-empty graph
+
+
+def _many_graphs(count: int) -> dict[str, bytes]:
+    return {
+        f"http://example.org/g/{i:04d}": b"".join(
+            b'<http://example.org/s%d> <http://example.org/p> "%d %s" .\n'
+            % (j, i, b"x" * (i % 7) * j)
+            for j in range(i % 5 * 40)  # some graphs empty
+        )
+        for i in range(count)
+    }
+
+
+def test_the_plain_dump_is_read_from_any_byte_to_any_byte(tmp_path: Path) -> None:
+    graphs = _many_graphs(60)
+    nq, ttl = tmp_path / "d.nq.gz", tmp_path / "d.ttl.gz"
+    write_dumps(nq, ttl, (GraphDump.of(name, nt) for name, nt in graphs.items()))
+    for packed in (nq, ttl):
+        whole = read_plain(packed)
+        plain = PlainDump.open(packed)
+        assert plain is not None and plain.size == len(whole) > 100_000
+        assert b"".join(plain.chunks()) == whole
+        assert max(len(chunk) for chunk in plain.chunks()) <= PlainDump.CHUNK
+        rng = random.Random(7)
+        for _ in range(60):
+            start = rng.randrange(len(whole) + 10)
+            end = start + rng.choice((0, 1, 17, 5000, 200_000, len(whole)))
+            assert b"".join(plain.chunks(start, end)) == whole[start:end], (start, end)
+
+
+def test_a_gzip_file_without_its_index_has_no_plain_view(tmp_path: Path) -> None:
+    nq, _ttl = _write(tmp_path)
+    assert PlainDump.open(nq) is not None
+    index = index_path(nq)
+    index.write_bytes(index.read_bytes()[:-1])  # torn
+    assert PlainDump.open(nq) is None
+    index.unlink()
+    assert PlainDump.open(nq) is None
+
+
+def test_a_truncated_gzip_file_is_an_error_not_a_short_answer(tmp_path: Path) -> None:
+    nq, _ttl = _write(tmp_path)
+    plain = PlainDump.open(nq)
+    assert plain is not None
+    nq.write_bytes(nq.read_bytes()[:-40])
+    with pytest.raises(OSError, match=r"ends .* early"):
+        b"".join(plain.chunks())
 
 
 def test_a_piece_holds_its_data_crc_and_length() -> None:

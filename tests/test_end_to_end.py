@@ -17,6 +17,7 @@ import requests
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
+from kg_builder.dumpfile import read_plain
 from kg_builder.pipeline import BuildResult
 from tests.conftest import in_ci
 
@@ -146,9 +147,25 @@ def test_service_clause_refused(server: str) -> None:
 
 @pytest.mark.slow
 def test_dumps_are_downloadable(server: str, seed_build: BuildResult) -> None:
-    response = requests.get(f"{server}/dumps/osce-kg.nq", timeout=30)
-    assert response.status_code == 200
-    assert response.content == seed_build.release.nquads_dump.read_bytes()
+    plain = read_plain(seed_build.release.nquads_gz)
+    # decompressed by the server, and as gzip for the client to decompress
+    for encoding in ("identity", "gzip"):
+        response = requests.get(
+            f"{server}/dumps/osce-kg.nq", headers={"Accept-Encoding": encoding}, timeout=30
+        )
+        assert response.status_code == 200
+        assert response.headers.get("Content-Encoding") == (
+            None if encoding == "identity" else "gzip"
+        )
+        assert response.content == plain
+    middle = len(plain) // 2
+    part = requests.get(
+        f"{server}/dumps/osce-kg.nq",
+        headers={"Accept-Encoding": "identity", "Range": f"bytes={middle}-{middle + 99}"},
+        timeout=30,
+    )
+    assert part.status_code == 206 and part.content == plain[middle : middle + 100]
+    assert part.headers["Content-Range"] == f"bytes {middle}-{middle + 99}/{len(plain)}"
 
 
 def rapper() -> str:
@@ -161,9 +178,12 @@ def rapper() -> str:
     return found
 
 
-@pytest.mark.parametrize(("dump", "syntax"), [("turtle_dump", "turtle"), ("nquads_dump", "nquads")])
-def test_dumps_parse_with_raptor(seed_build: BuildResult, dump: str, syntax: str) -> None:
-    path = getattr(seed_build.release, dump)
+@pytest.mark.parametrize(("dump", "syntax"), [("turtle_gz", "turtle"), ("nquads_gz", "nquads")])
+def test_dumps_parse_with_raptor(
+    seed_build: BuildResult, dump: str, syntax: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "dump"
+    path.write_bytes(read_plain(getattr(seed_build.release, dump)))
     done = subprocess.run(
         [rapper(), "-c", "-i", syntax, str(path)],
         capture_output=True,

@@ -14,6 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from kg_builder.dumpfile import read_plain
 from kg_builder.errors import ParseError, SourceError
 from kg_builder.fetch import (
     USER_AGENT,
@@ -621,7 +622,7 @@ def test_kg_build_from_a_url_and_a_crawl(site: HTTPServer, tmp_path: Path) -> No
     saved = sorted(p.name for p in (out / "sources").glob("*/*.html"))
     assert saved == ["en-dev01.html", "en-dev09.html"]  # --max-pages 1: dev03 not fetched
     # provenance names the URL each page came from, as an IRI
-    nquads = (out / "current" / "dumps" / "osce-kg.nq").read_text(encoding="utf-8")
+    nquads = read_plain(out / "current" / "dumps" / "osce-kg.nq.gz").decode()
     sources = {
         line.split(" ")[2]
         for line in nquads.splitlines()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from kg_builder import publish
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump
+from kg_builder.dumpfile import GraphDump, read_plain
 from kg_builder.errors import BuildLocked, PublishError
 from kg_builder.layout import current_release
 from kg_builder.pipeline import BuildResult, lock_out_dir, run
@@ -59,7 +58,7 @@ def test_new_build_swaps_current_and_keeps_two_releases(built_out: Path) -> None
     kept = sorted(p.name for p in (built_out / "releases").iterdir())
     assert kept == sorted([Path(second).name, Path(third).name])
     release = current_release(built_out)
-    assert release is not None and release.store.is_dir() and release.turtle_dump.is_file()
+    assert release is not None and release.store.is_dir() and release.turtle_gz.is_file()
 
 
 def test_same_second_builds_do_not_collide(tmp_path: Path) -> None:
@@ -108,16 +107,19 @@ def test_the_dumps_hold_what_the_store_holds(seed_build: BuildResult) -> None:
     release = seed_build.release
     store = ox.Store.read_only(str(release.store))
     stored = set(store.quads_for_pattern(None, None, None, None))
-    dumped = set(ox.parse(path=release.nquads_dump, format=ox.RdfFormat.N_QUADS))
+    dumped = set(ox.parse(read_plain(release.nquads_gz), format=ox.RdfFormat.N_QUADS))
     assert len(stored) > 5000
     # blank nodes (the ontology's lists) are labelled anew by each load: compared by count
     assert _ground(dumped) == _ground(stored)
     assert len(dumped) == len(stored)
-    merged = {q.triple for q in ox.parse(path=release.turtle_dump, format=ox.RdfFormat.TURTLE)}
+    merged = {q.triple for q in ox.parse(read_plain(release.turtle_gz), format=ox.RdfFormat.TURTLE)}
     assert _ground(merged) == _ground({q.triple for q in stored})
     assert len(merged) == len({q.triple for q in stored})
-    with gzip.open(release.nquads_dump.with_name(release.nquads_dump.name + ".gz")) as packed:
-        assert packed.read() == release.nquads_dump.read_bytes()
+    # no plain copies on disk: the server serves them from the gzip files
+    assert sorted(p.name for p in release.dumps.iterdir() if not p.name.startswith(".")) == [
+        "osce-kg.nq.gz",
+        "osce-kg.ttl.gz",
+    ]
 
 
 def _ground(items: set[ox.Quad] | set[ox.Triple]) -> set[ox.Quad | ox.Triple]:
@@ -128,8 +130,8 @@ def _ground(items: set[ox.Quad] | set[ox.Triple]) -> set[ox.Quad | ox.Triple]:
     }
 
 
-def _parts(graphs: dict[str, bytes]) -> list[tuple[str, bytes, GraphDump]]:
-    return [(name, nt, GraphDump.of(name, nt)) for name, nt in graphs.items()]
+def _parts(graphs: dict[str, bytes]) -> list[GraphDump]:
+    return [GraphDump.of(name, nt) for name, nt in graphs.items()]
 
 
 def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_path: Path) -> None:

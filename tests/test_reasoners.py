@@ -20,7 +20,7 @@ from rdflib.term import Node
 
 from kg_builder.cli import main
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump
+from kg_builder.dumpfile import GraphDump, read_plain
 from kg_builder.errors import (
     EXIT_INPUT,
     EXIT_INVALID,
@@ -97,7 +97,7 @@ def asserted(seed_build: BuildResult) -> Graph:
     inferred = ox.NamedNode(str(Iris(BuildConfig().base_iri).inferred_graph()))
     lines = [
         f"{q.subject} {q.predicate} {q.object} .\n"
-        for q in ox.parse(path=seed_build.release.nquads_dump, format=ox.RdfFormat.N_QUADS)
+        for q in ox.parse(read_plain(seed_build.release.nquads_gz), format=ox.RdfFormat.N_QUADS)
         if q.graph_name != inferred
     ]
     union = Graph().parse(data="".join(lines), format="nt")
@@ -421,7 +421,7 @@ def _release_of(tmp_path: Path, data: Graph) -> Release:
     staged = StagedRelease(tmp_path / "base", "data")
     nt = data.serialize(format="nt", encoding="utf-8")
     staged.replace(EX.data, nt)
-    return staged.finish([(str(EX.data), nt, GraphDump.of(str(EX.data), nt))])
+    return staged.finish([GraphDump.of(str(EX.data), nt)])
 
 
 def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_path: Path):

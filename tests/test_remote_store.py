@@ -63,7 +63,7 @@ def oxigraph_query(
             "--location",
             str(folder / "db"),
             "--file",
-            str(seed_build.release.nquads_dump),
+            str(seed_build.release.nquads_gz),  # oxigraph reads gzip itself
         ],
         check=True,
         capture_output=True,

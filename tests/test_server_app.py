@@ -62,8 +62,9 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     del store
     gc.collect()  # closes the read-write RocksDB instance
     release.dumps.mkdir()
-    serialize(_quads(), str(release.nquads_dump), RdfFormat.N_QUADS)
-    serialize([q.triple for q in _quads()], str(release.turtle_dump), RdfFormat.TURTLE)
+    # plain files, as a release may hold (served as they are)
+    serialize(_quads(), str(release.dumps / "osce-kg.nq"), RdfFormat.N_QUADS)
+    serialize([q.triple for q in _quads()], str(release.dumps / "osce-kg.ttl"), RdfFormat.TURTLE)
     (out / CURRENT).symlink_to(Path(RELEASES) / "r1")
     return out
 

@@ -11,6 +11,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, SKOS, VOID
 from rdflib.namespace import SDO as SCHEMA
 
+from kg_builder.dumpfile import read_plain
 from kg_builder.pipeline import BuildResult
 from server import create_app
 
@@ -96,8 +97,10 @@ def test_void_describes_the_release(client: FlaskClient, seed_build: BuildResult
     dataset = URIRef(BASE + "dataset")
     assert g.value(dataset, VOID.sparqlEndpoint) == URIRef("http://localhost/sparql")
     dumps = {str(d) for d in g.objects(dataset, VOID.dataDump)}
-    assert "http://localhost/dumps/osce-kg.nq.gz" in dumps
-    assert "http://localhost/dumps/osce-kg.ttl" in dumps
+    assert dumps == {
+        f"http://localhost/dumps/{name}"
+        for name in ("osce-kg.nq", "osce-kg.nq.gz", "osce-kg.ttl", "osce-kg.ttl.gz")
+    }
     triples = g.value(dataset, VOID.triples)
     assert triples is not None and int(triples) > 1000
     classes = {g.value(p, VOID["class"]) for p in g.objects(dataset, VOID.classPartition)}
@@ -192,6 +195,50 @@ def test_dump_range_and_conditional_requests(client: FlaskClient) -> None:
         etag = full.headers["ETag"]
     with client.get("/dumps/osce-kg.ttl", headers={"If-None-Match": etag}) as cached:
         assert cached.status_code == 304
+
+
+def test_plain_dumps_are_served_from_the_gzip_files(
+    client: FlaskClient, seed_build: BuildResult
+) -> None:
+    release = seed_build.release
+    assert not (release.dumps / "osce-kg.nq").exists()  # only the gzip files are on disk
+    whole = read_plain(release.nquads_gz)
+    listing = {f["name"]: f for f in client.get("/dumps/").get_json()["dumps"]}
+    assert set(listing) == {"osce-kg.nq", "osce-kg.nq.gz", "osce-kg.ttl", "osce-kg.ttl.gz"}
+    assert listing["osce-kg.nq"]["bytes"] == len(whole)
+    assert listing["osce-kg.nq.gz"]["bytes"] == release.nquads_gz.stat().st_size
+    with client.get("/dumps/osce-kg.nq") as full:
+        assert full.status_code == 200 and full.data == whole
+        assert full.headers["Content-Length"] == str(len(whole))
+        assert full.headers["Accept-Ranges"] == "bytes"
+        etag = full.headers["ETag"]
+    with client.head("/dumps/osce-kg.nq") as head:
+        assert head.status_code == 200 and head.data == b""
+        assert head.headers["Content-Length"] == str(len(whole))
+    for start, end in ((0, 0), (1, 10), (len(whole) // 3, len(whole) // 3 + 70_000)):
+        with client.get("/dumps/osce-kg.nq", headers={"Range": f"bytes={start}-{end}"}) as part:
+            assert part.status_code == 206 and part.data == whole[start : end + 1]
+    with client.get("/dumps/osce-kg.nq", headers={"Range": "bytes=-50"}) as tail:
+        assert tail.status_code == 206 and tail.data == whole[-50:]
+    with client.get(
+        "/dumps/osce-kg.nq", headers={"Range": "bytes=5-9", "If-Range": '"another"'}
+    ) as changed:  # the client's copy is another version: the whole dump
+        assert changed.status_code == 200 and changed.data == whole
+    with client.get("/dumps/osce-kg.nq", headers={"Range": "bytes=5-9", "If-Range": etag}) as same:
+        assert same.status_code == 206 and same.data == whole[5:10]
+    with client.get("/dumps/osce-kg.nq", headers={"Range": f"bytes={len(whole)}-"}) as beyond:
+        assert beyond.status_code == 416
+    with client.get("/dumps/osce-kg.nq", headers={"If-None-Match": etag}) as cached:
+        assert cached.status_code == 304
+
+
+def test_the_indexes_of_pieces_are_not_downloads(
+    client: FlaskClient, seed_build: BuildResult
+) -> None:
+    hidden = [p.name for p in seed_build.release.dumps.iterdir() if p.name.startswith(".")]
+    assert sorted(hidden) == [".osce-kg.nq.gz.pieces", ".osce-kg.ttl.gz.pieces"]
+    for name in hidden:
+        assert client.get(f"/dumps/{name}").status_code == 404
 
 
 def test_gz_dump_downloads_as_gzip(client: FlaskClient) -> None:
