@@ -97,7 +97,9 @@ class Entry:
     menu: dict[str, list[str]] | None
     report: dict[str, object]
     results: list[dict[str, str]]  # per-document SHACL results (validate.Result fields)
-    subjects: list[str]  # IRIs the graph describes, for the cross-document validation
+    # IRIs the graph describes, each with a digest of what it says of them
+    # (validate.descriptions), for the cross-document validation
+    subjects: dict[str, str]
     axiomatic: bool = False  # may state an axiom or owl:sameAs (reason.LineFilter.split)
     graph: bytes = b""
     dump: bytes = b""  # GraphDump.to_bytes(): the graph's share of the dumps
@@ -130,6 +132,8 @@ class DocCache:
             return None
         if meta.get("key") != key:
             return None
+        if isinstance(meta.get("subjects"), list):  # written before the digests: unknown
+            meta["subjects"] = dict.fromkeys(meta["subjects"], "")
         return Entry(**{**meta, "graph": data})
 
     def graph(self, entry: Entry) -> bytes:

@@ -117,6 +117,7 @@ from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import (
     SHACL_SPEC,
     Result,
+    descriptions,
     load_shapes,
     results_report,
     validate_union,
@@ -393,6 +394,7 @@ def _run(
     # 1. Parse the new and changed sources; the unchanged ones give their menu from the cache.
     items: list[_Item] = []
     ids: dict[str, _Source] = {}
+    read: dict[str, Entry] = {}  # cache entries read here, by key: the cache stage needs them
     with _timed(report, "parse"):
         for source in _bar(sources, "parse", bars):
             old = by_source.get(source.label)
@@ -400,6 +402,7 @@ def _run(
             meta = cache.get(old.key, graph=False) if same and old is not None else None
             item: _Item
             if meta is not None:
+                read[meta.key] = meta
                 item = _Item(source, meta.doc_id, meta.menu)
             else:
                 try:
@@ -462,7 +465,7 @@ def _run(
             item.history = history
             key = entry_key(item.source.sha, item.source.label, fp, context, history)
             seen.add(key)
-            entry = None if config.force else cache.get(key, graph=False)
+            entry = None if config.force else read.pop(key, None) or cache.get(key, graph=False)
             if entry is not None:
                 accept(entry, new=False)
                 continue
@@ -476,6 +479,7 @@ def _run(
                     fail(item.source, exc, item.doc_id)
                     continue
             tasks.append(Task(doc, item.source.label, key, tuple(history), item.parse_seconds))
+        read.clear()
 
     # 4. Extract, build and validate the documents that changed, in parallel with --jobs.
     progress(f"build {len(tasks)} of {len(items)} document(s)")
@@ -633,7 +637,7 @@ def _publish(
         if reference_changed:
             subjects |= in_reference
         shared = _validate_shared(
-            staged, subjects, iris, ontology, shapes, entries, reference_changed
+            staged, subjects, iris, ontology, shapes, entries, reference_nt, reference_changed
         )
     if shared:
         attempt.validation = results_report(shared)
@@ -1046,33 +1050,26 @@ def _validate_shared(
     ontology: Graph,
     shapes: Graph,
     entries: dict[str, Entry],
+    reference_nt: bytes,
     reference_changed: bool,
 ) -> list[Result]:
     """SHACL over the entities that more than one graph describes (and the reference data
     when it changed), with everything every graph says of them: the constraints that one
-    document alone cannot break, such as ``sh:maxCount`` on a person two pages name."""
-    skip = [str(iris.ontology_graph()), str(iris.inferred_graph())]
-    quads = staged.describe(sorted(subjects), skip=skip)
-    said: dict[str, dict[str, set[tuple[str, str]]]] = {}  # subject -> graph -> (p, o)
-    for quad in quads:
-        by_graph = said.setdefault(str(quad.subject), {})
-        by_graph.setdefault(str(quad.graph_name), set()).add(
-            (str(quad.predicate), str(quad.object))
-        )
-    reference = str(ox.NamedNode(str(iris.reference_graph())))
-    # A node every graph says the same of (the build, the software, a meeting type) was
-    # validated whole with each document: only nodes the graphs say different things of.
-    focus = {
-        s
-        for s, by_graph in said.items()
-        if (reference in by_graph and reference_changed)
-        or len({frozenset(v) for v in by_graph.values()}) > 1
-    }
+    document alone cannot break, such as ``sh:maxCount`` on a person two pages name.
+
+    A node every graph says the same of (the build, the software, a meeting type, an
+    agreement every page restates) was validated whole with each document: only the nodes the
+    graphs say different things of are validated again. Which they are is told by the digests
+    of what each graph says of its subjects (``validate.descriptions``, kept with each cache
+    entry), without reading the store: at 10,000 pages, reading the 367,654 quads of the 33
+    shared subjects of one page took 3.1 s."""
+    focus = described_unalike(subjects, entries, reference_nt, reference_changed)
     if not focus:
         return []
-    kept = [q for q in quads if str(q.subject) in focus]
+    skip = [str(iris.ontology_graph()), str(iris.inferred_graph())]
+    kept = staged.describe(sorted(focus), skip=skip)
     objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)}
-    kept.extend(staged.types(objects - {s[1:-1] for s in focus}, skip=skip))
+    kept.extend(staged.types(objects - focus, skip=skip))
     data = Graph()
     subjects_by_graph: dict[URIRef, set[Node]] = {}
     for name, triple in rdflib_quads(kept):
@@ -1081,7 +1078,33 @@ def _validate_shared(
     labels = {iris.document_graph(doc_id): e.source for doc_id, e in entries.items()}
     labels[iris.reference_graph()] = "reference data"
     outcome = validate_union(data, subjects_by_graph, subclass_axioms(ontology), shapes, labels)
-    return [r for r in outcome.violations if f"<{r.focus}>" in focus]
+    return [r for r in outcome.violations if r.focus in focus]
+
+
+def described_unalike(
+    subjects: set[str], entries: dict[str, Entry], reference_nt: bytes, reference_changed: bool
+) -> set[str]:
+    """Of ``subjects``, those that the document graphs (``entries``) and the reference data
+    do not all describe with the same triples, and, when the reference data changed, those
+    it describes."""
+    said: dict[str, set[str]] = {s: set() for s in subjects}
+    for entry in entries.values():
+        for subject, digest in entry.subjects.items():
+            seen = said.get(subject)
+            if seen is not None:
+                seen.add(digest)
+    in_reference = descriptions(reference_nt)
+    unalike: set[str] = set()
+    for subject, digests in said.items():
+        reference = in_reference.get(subject)
+        if reference is not None:
+            if reference_changed:
+                unalike.add(subject)
+                continue
+            digests.add(reference)
+        if len(digests) > 1 or "" in digests:
+            unalike.add(subject)
+    return unalike
 
 
 def _validation_failed(violations: list[Result], config: BuildConfig) -> ValidationFailed:

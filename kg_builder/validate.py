@@ -7,6 +7,8 @@ Each result is then attributed to the named graph(s) whose triples describe its 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,28 @@ class ValidationOutcome:
     @property
     def violations(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if r.severity == "Violation")
+
+
+def descriptions(ntriples: bytes, subjects: Iterable[str] | None = None) -> dict[str, str]:
+    """What an N-Triples graph (one triple a line, as rdflib writes it) says of each IRI
+    subject, as a digest of its predicate-object lines, sorted: two graphs say the same of a
+    subject when their digests are equal. With ``subjects``, those subjects (the digest is
+    "" for one whose IRI the lines escape, which then never compares equal)."""
+    lines: dict[bytes, list[bytes]] = {}
+    for line in ntriples.splitlines():
+        if line.startswith(b"<"):
+            end = line.find(b"> ")
+            lines.setdefault(line[1:end], []).append(line[end + 2 :].rstrip())
+    digests = {
+        subject.decode("utf-8", "replace"): hashlib.blake2b(
+            b"\n".join(sorted(said)), digest_size=12
+        ).hexdigest()
+        for subject, said in lines.items()
+        if b"\\" not in subject
+    }
+    if subjects is None:
+        return digests
+    return {subject: digests.get(subject, "") for subject in subjects}
 
 
 def load_shapes(directory: Path) -> Graph:

@@ -39,7 +39,7 @@ from kg_builder.namespaces import OSCE, PROV, RDF, RDFS
 from kg_builder.parse import Document
 from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
-from kg_builder.validate import Result, load_shapes, validate
+from kg_builder.validate import Result, descriptions, load_shapes, validate
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,9 @@ def process(task: Task) -> Entry | Failure:
         add_revisions(built.graph, ctx.iris, doc.doc_id, task.history)
         graph = built.graph.serialize(format="nt", encoding="utf-8")
         triples = len(built.graph)
-        subjects = sorted({str(s) for s in built.graph.subjects() if isinstance(s, URIRef)})
+        subjects = descriptions(
+            graph, sorted({str(s) for s in built.graph.subjects() if isinstance(s, URIRef)})
+        )
         t2 = time.perf_counter()
         results = validate_document(built.graph, built.name, task.source, ctx)  # uses it up
         t3 = time.perf_counter()

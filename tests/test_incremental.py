@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -520,3 +521,49 @@ def test_a_base_store_that_cannot_be_opened_makes_the_build_reason_over_everythi
         "the previous release's store cannot be opened"
     )
     assert second.report.publish["void"] == "counted"  # the VoID update needs it too
+
+
+def test_the_digests_tell_the_subjects_described_unalike_as_the_store_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which shared subjects the graphs describe differently, told from the digests kept with
+    the cache entries, is what reading every graph's triples about them from the store tells."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in [*SEED_DIR.glob("*.txt"), *DEVSET.glob("*.txt")]:
+        shutil.copy(page, folder)
+    run(config(tmp_path, folder))
+    calls: list[tuple[dict[str, cache.Entry], bytes, bool]] = []
+    real = pipeline.described_unalike
+
+    def spy(subjects: set[str], entries: dict[str, cache.Entry], ref: bytes, changed: bool):  # type: ignore[no-untyped-def]
+        calls.append((dict(entries), ref, changed))
+        return real(subjects, entries, ref, changed)
+
+    monkeypatch.setattr(pipeline, "described_unalike", spy)
+    page = folder / PAGES[1]
+    page.write_text(page.read_text() + "\nThe Co-Chairs met the Foreign Minister of Armenia.\n")
+    result = run(config(tmp_path, folder))
+    ((entries, reference_nt, reference_changed),) = calls
+    assert not reference_changed
+    described = Counter(s for e in entries.values() for s in e.subjects)
+    reference_subjects = {line.split(b"> ")[0][1:].decode() for line in reference_nt.splitlines()}
+    in_reference = set(described) & reference_subjects
+    subjects = {s for s, n in described.items() if n > 1} | in_reference
+    digests = real(subjects, entries, reference_nt, False)
+
+    skip = {ox.NamedNode(str(IRIS.ontology_graph())), ox.NamedNode(str(IRIS.inferred_graph()))}
+    store = ox.Store.read_only(str(result.release.store))
+    stored = set()
+    for subject in subjects:
+        by_graph: dict[ox.NamedNode, set[tuple[object, object]]] = {}
+        for q in store.quads_for_pattern(ox.NamedNode(subject), None, None, None):
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name not in skip:
+                by_graph.setdefault(q.graph_name, set()).add((q.predicate, q.object))
+        if len({frozenset(v) for v in by_graph.values()}) > 1:
+            stored.add(subject)
+    del store
+    assert len(subjects) > 20 and 0 < len(stored) < len(subjects)  # both kinds are there
+    assert in_reference & stored and in_reference - stored
+    assert digests == stored
+    assert real(subjects, entries, reference_nt, True) == stored | in_reference
