@@ -50,9 +50,10 @@ SETTINGS = (
     Setting(
         "SPARQL_QUERIES_IN_SERVER",
         False,
-        "Run queries in threads of the server process instead of query worker processes; a "
-        "process whose query overruns stops gracefully (SIGTERM), for gunicorn to replace: "
-        "kg-serve sets it, not --dev.",
+        "Run queries in the server process instead of query worker processes (under gunicorn "
+        "in the request's thread, a watchdog answering 503 at the deadline); a process whose "
+        "query overruns stops gracefully (SIGTERM), for gunicorn to replace: kg-serve sets it, "
+        "not --dev.",
     ),
     Setting("SPARQL_MAX_RESULT_BYTES", 128 * 1024 * 1024, "Largest serialized result (413)."),
     Setting("SPARQL_QUEUE_TIMEOUT_SECONDS", 10, "Seconds a query waits for a free worker (503)."),
