@@ -1,6 +1,6 @@
-"""An A/B of median latency: SPARQL servers already running on local ports, one query, the
-servers in turns request by request (fresh connections), so that they share the machine's
-drift.
+"""An A/B of median latency: SPARQL servers already running on local ports, one workload
+query, the servers in turns request by request (fresh connections, ``queries.paired``), so
+that they share the machine's drift.
 
     .venv/bin/python -m bench.ab --server ox=5102/query --server kg=5101/sparql \\
         --query q01 [--requests 600]
@@ -11,40 +11,42 @@ Prints each server's median in ms and its ratio to the first server named.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import math
 
-from bench.queries import HOST, load_workload, request
+from bench.queries import load_workload, paired
+
+
+def _target(spec: str) -> tuple[str, tuple[int, str]]:
+    name, _, where = spec.partition("=")
+    port, _, path = where.partition("/")
+    if not name or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"{spec!r}: give NAME=PORT/PATH, e.g. ox=7878/query")
+    return name, (int(port), "/" + path)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server", action="append", required=True, help="NAME=PORT/PATH")
+    parser.add_argument("--server", type=_target, action="append", required=True)
     parser.add_argument("--query", required=True, help="a workload query's name or its prefix")
     parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--warm-up", type=int, default=20)
+    parser.add_argument("--warm-up", type=int, default=20, help="rounds not measured")
+    parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
-    servers: dict[str, tuple[int, str]] = {}
-    for spec in args.server:
-        name, _, where = spec.partition("=")
-        port, _, path = where.partition("/")
-        servers[name] = (int(port), "/" + path)
-    (query,) = [q for q in load_workload() if q.name.startswith(args.query)]
-    times: dict[str, list[float]] = {name: [] for name in servers}
-    names = list(servers)
-    for turn in range(args.warm_up + args.requests):
-        for name in names[turn % len(names) :] + names[: turn % len(names)]:
-            port, path = servers[name]
-            started = time.perf_counter()
-            status, _type, _body = request(port, path, query, 30.0)
-            took = time.perf_counter() - started
-            if status != 200:
-                raise SystemExit(f"{name}: HTTP {status} from {HOST}:{port}{path}")
-            if turn >= args.warm_up:
-                times[name].append(took)
-    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    first = next(iter(medians.values()))
-    for name, median in medians.items():
+    targets = dict(args.server)
+    found = [q for q in load_workload() if q.name.startswith(args.query)]
+    if len(found) != 1:
+        names = ", ".join(q.name for q in found) or "none"
+        parser.error(f"--query {args.query!r} must name one workload query; it matches {names}")
+    query = found[0]
+    paired(targets, query, args.warm_up, math.inf, args.timeout)
+    cells = paired(targets, query, args.requests, math.inf, args.timeout)
+    first = None
+    for name, cell in cells.items():
+        summary = cell.summary()
+        median = summary["median_ms"]
+        if cell.errors or median is None:
+            parser.exit(1, f"{name}: {cell.errors} of {args.requests} requests failed\n")
+        first = first or median
         print(f"{query.name} {name}: {median:.3f} ms, {median / first:.2f}x")
 
 

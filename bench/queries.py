@@ -379,6 +379,13 @@ class Cell:
     elapsed: float = 0.0
     stopped_by: str = "count"
 
+    def add(self, seconds: float | None) -> None:
+        """A request's latency, or None for one that failed."""
+        if seconds is None:
+            self.errors += 1
+        else:
+            self.latencies.append(seconds)
+
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
         done = len(lat)
@@ -420,18 +427,9 @@ def load(
                 issued += 1
             query = queries[turn % len(queries)]
             turn += 1
-            started = time.perf_counter()
-            try:
-                status, _type, _body = request(server.port, server.path, query, timeout)
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-            took = time.perf_counter() - started
+            took = timed((server.port, server.path), query, timeout)
             with lock:
-                if ok:
-                    cell.latencies.append(took)
-                else:
-                    cell.errors += 1
+                cell.add(took)
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
@@ -443,14 +441,30 @@ def load(
     return cell
 
 
+def timed(target: tuple[int, str], query: Query, timeout: float) -> float | None:
+    """One request of ``query`` to ``target`` (port, path): its seconds, or None when it
+    failed (an error status, a broken connection, the timeout)."""
+    started = time.perf_counter()
+    try:
+        status, _type, _body = request(target[0], target[1], query, timeout)
+    except (OSError, http.client.HTTPException):
+        return None
+    return time.perf_counter() - started if status == 200 else None
+
+
 def paired(
-    servers: dict[str, Server], query: Query, max_requests: int, max_seconds: float, timeout: float
+    targets: dict[str, tuple[int, str]],
+    query: Query,
+    max_requests: int,
+    max_seconds: float,
+    timeout: float,
 ) -> dict[str, Cell]:
     """One client, several servers, measured in turns: each round sends the query once to
     every server (the first server changing from round to round), so that the machine's load
     drifts alike for all of them; up to ``max_requests`` rounds, or ``max_seconds`` for each
-    server. A server's requests per second count its own time only."""
-    names = list(servers)
+    server. ``targets`` are the servers' (port, path) by name. A server's requests per second
+    count its own time only."""
+    names = list(targets)
     cells = {name: Cell() for name in names}
     deadline = time.monotonic() + max_seconds * len(names)
     for turn in range(max_requests):
@@ -459,21 +473,9 @@ def paired(
                 cell.stopped_by = "time"
             break
         for name in names[turn % len(names) :] + names[: turn % len(names)]:
-            cell = cells[name]
             started = time.perf_counter()
-            try:
-                status, _type, _body = request(
-                    servers[name].port, servers[name].path, query, timeout
-                )
-                ok = status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-            took = time.perf_counter() - started
-            cell.elapsed += took
-            if ok:
-                cell.latencies.append(took)
-            else:
-                cell.errors += 1
+            cells[name].add(timed(targets[name], query, timeout))
+            cells[name].elapsed += time.perf_counter() - started
     return cells
 
 
@@ -556,7 +558,8 @@ def run(
                 # at one client, in turns, request by request.
                 for count in clients:
                     if count == 1:
-                        cells = paired(loaded, query, max_requests, max_seconds, timeout)
+                        targets = {n: (s.port, s.path) for n, s in loaded.items()}
+                        cells = paired(targets, query, max_requests, max_seconds, timeout)
                     else:
                         cells = {
                             name: load(

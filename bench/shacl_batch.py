@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=33)
     parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
+    if not args.corpus.is_dir():
+        parser.error(f"--corpus {args.corpus}: not a folder of pages")
     captured: list[tuple[Graph, URIRef, str]] = []
     contexts: list[workers.Context] = []
     validate = workers.validate_document
@@ -65,6 +67,8 @@ def main() -> None:
         ]
         kg_build(argv, standalone_mode=False)
     workers.validate_document = validate  # type: ignore[assignment]
+    if not captured:
+        parser.exit(1, f"shacl_batch: no page of {args.corpus} was built and validated\n")
     ctx = contexts[0]
     gc.collect()
     gc.freeze()

@@ -29,7 +29,6 @@ whole dump in N-Quads and Turtle alike).
 from __future__ import annotations
 
 import bisect
-import gzip
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -271,12 +270,12 @@ class PlainDump:
         end = self.size if end is None else min(end, self.size)
         if start >= end:
             return
-        piece = max(0, bisect.bisect_right(self._plain, start) - 1)
-        skip = start - (self._plain[piece] if self._plain else 0)
+        piece = bisect.bisect_right(self._plain, start) - 1  # data means pieces: the first at 0
+        skip = start - self._plain[piece]
         left = end - start
         unpacker = zlib_ng.decompressobj(-15)
         with self.path.open("rb") as handle:
-            handle.seek(self._starts[piece] if self._starts else len(GZIP_HEADER))
+            handle.seek(self._starts[piece])
             while left > 0:
                 data = unpacker.unconsumed_tail or handle.read(self.CHUNK)
                 if not data:
@@ -293,11 +292,6 @@ class PlainDump:
                     raise OSError(f"{self.path}: the data ends {left} bytes early")
 
 
-def read_plain(packed: Path) -> bytes:
-    """The whole plain data of a gzip dump (tests and small dumps)."""
-    return gzip.decompress(packed.read_bytes())
-
-
 __all__ = [
     "PREFIXES",
     "DumpWriter",
@@ -305,7 +299,6 @@ __all__ = [
     "Piece",
     "PlainDump",
     "index_path",
-    "read_plain",
     "to_nquads",
     "to_turtle",
     "write_dumps",

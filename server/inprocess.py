@@ -80,7 +80,7 @@ class _Requests:
         self.counted = False  # whether the hooks run (kg-serve installs them)
         self.in_flight = 0
         self.held = 0
-        self.retiring = False
+        self.retiring = False  # a query overran: the process is on its way out
 
     def only_held_left(self) -> bool:
         with self.lock:
@@ -277,13 +277,12 @@ class ThreadExecutor:
         self.timeout = timeout
         self.max_result_bytes = max_result_bytes
         self._threads = _Threads()
-        self._retired = False
-        self._retire_lock = threading.Lock()
 
     @property
     def retired(self) -> bool:
         """Whether a query overran, so that this process is on its way out."""
-        return self._retired
+        with _requests.lock:
+            return _requests.retiring
 
     def run(
         self,
@@ -353,8 +352,9 @@ class ThreadExecutor:
                 threading.Event().wait()
 
     def _retire_once(self, seconds: float) -> None:
-        with self._retire_lock:
-            first, self._retired = not self._retired, True
+        """Retire the process at its first overrun (a process retires once)."""
+        with _requests.lock:
+            first, _requests.retiring = not _requests.retiring, True
         log.warning(
             "query stopped after %.1f s: process %s retires%s",
             seconds,
@@ -362,8 +362,6 @@ class ThreadExecutor:
             "" if first else " (already retiring)",
         )
         if first:
-            with _requests.lock:
-                _requests.retiring = True
             self.retire()
 
     def warm(self) -> threading.Thread:

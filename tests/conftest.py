@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 from collections.abc import Iterator
@@ -54,3 +55,8 @@ def built_out(tmp_path: Path, seed_build: BuildResult) -> Path:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def read_plain(packed: Path) -> bytes:
+    """A release's gzip dump (``osce-kg.nq.gz``, ``osce-kg.ttl.gz``), decompressed."""
+    return gzip.decompress(packed.read_bytes())

@@ -19,9 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg_builder.dumpfile import read_plain
 from kg_builder.layout import current_release
-from tests.conftest import FIXTURES, ROOT, SEED_DIR
+from tests.conftest import FIXTURES, ROOT, SEED_DIR, read_plain
 
 PAUSES = ("parsed", "built", "staged", "reasoned", "written", "fsynced", "renamed", "swapped")
 BEFORE_THE_SWAP = PAUSES[:-1]

@@ -19,10 +19,10 @@ from kg_builder.dumpfile import (
     Piece,
     PlainDump,
     index_path,
-    read_plain,
     to_nquads,
     write_dumps,
 )
+from tests.conftest import read_plain
 
 GRAPHS = {
     "http://example.org/g/1": (

@@ -17,9 +17,8 @@ import requests
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
-from kg_builder.dumpfile import read_plain
 from kg_builder.pipeline import BuildResult
-from tests.conftest import in_ci
+from tests.conftest import in_ci, read_plain
 
 STATES = """PREFIX osce: <https://w3id.org/osce-kg/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

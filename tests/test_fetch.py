@@ -14,7 +14,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from kg_builder.dumpfile import read_plain
 from kg_builder.errors import ParseError, SourceError
 from kg_builder.fetch import (
     USER_AGENT,
@@ -26,7 +25,7 @@ from kg_builder.fetch import (
 )
 from kg_builder.parse import MAX_BYTES, parse
 from kg_builder.pipeline import collect_sources
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, read_plain
 
 HTML = FIXTURES / "html"
 DCTERMS_SOURCE = ox.NamedNode("http://purl.org/dc/terms/source")

@@ -17,14 +17,13 @@ from rdflib.compare import isomorphic
 from bench.corpus import generate
 from kg_builder import cache, pipeline, reason, workers
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import read_plain
 from kg_builder.errors import SourceError, ValidationFailed
 from kg_builder.iris import Iris
 from kg_builder.layout import current_release
 from kg_builder.namespaces import PROV
 from kg_builder.pipeline import run
 from kg_builder.void import Statistics, statistics
-from tests.conftest import FIXTURES, SEED_DIR, project_config
+from tests.conftest import FIXTURES, SEED_DIR, project_config, read_plain
 
 DEVSET = FIXTURES / "devset"
 PAGES = ("dev01_minsk_group_vienna_2019-03-29.txt", "dev02_gid_geneva_2017-12-13.txt")

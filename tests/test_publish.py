@@ -11,12 +11,12 @@ import pytest
 
 from kg_builder import publish
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump, read_plain
+from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import BuildLocked, PublishError
 from kg_builder.layout import current_release
 from kg_builder.pipeline import BuildResult, lock_out_dir, run
 from kg_builder.publish import StagedRelease, to_nquads
-from tests.conftest import FIXED_TIME, project_config
+from tests.conftest import FIXED_TIME, project_config, read_plain
 from tests.test_cli import fingerprint
 
 

@@ -20,7 +20,7 @@ from rdflib.term import Node
 
 from kg_builder.cli import main
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump, read_plain
+from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import (
     EXIT_INPUT,
     EXIT_INVALID,
@@ -41,6 +41,7 @@ from kg_builder.reason import (
     reason,
     reason_file,
 )
+from tests.conftest import read_plain
 
 EX = Namespace("https://example.org/")
 Triple = tuple[Node, Node, Node]

@@ -11,9 +11,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, SKOS, VOID
 from rdflib.namespace import SDO as SCHEMA
 
-from kg_builder.dumpfile import read_plain
 from kg_builder.pipeline import BuildResult
 from server import create_app
+from tests.conftest import read_plain
 
 BASE = "https://w3id.org/osce-kg/"
 ARMENIA = URIRef(BASE + "state/armenia")
