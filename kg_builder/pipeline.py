@@ -61,8 +61,9 @@ from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
-from kg_builder import __version__
+from kg_builder import __version__, places
 from kg_builder.cache import (
+    CACHE,
     MANIFEST,
     DocCache,
     Entry,
@@ -328,6 +329,7 @@ def _run(
         )
     ontology = load_ontology(config.ontology)
     shapes = load_shapes(config.shapes)
+    places.keep_tables_in(config.out_dir / CACHE)
     unfetched: list[SourceError] = []
     files = collect_sources(config.sources, config, unfetched)
     cache = DocCache(config.out_dir)
@@ -1161,6 +1163,7 @@ def _run_tasks(
             config.base_iri,
             build_id,
             started,
+            config.out_dir / CACHE,
         ),
     ) as pool:
         chunk = max(1, min(16, len(tasks) // (config.jobs * 8)))

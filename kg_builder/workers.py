@@ -28,6 +28,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg_builder import places
 from kg_builder.build import BuildInfo, build_document
 from kg_builder.cache import Entry
 from kg_builder.dumpfile import GraphDump
@@ -112,9 +113,12 @@ def init_worker(
     base_iri: str,
     build_id: str,
     started: datetime,
+    tables: Path | None = None,
 ) -> None:
-    """A worker's initializer: the context, once per process."""
+    """A worker's initializer: the context, once per process; ``tables``, where the GeoNames
+    indexes are kept (``places.keep_tables_in``)."""
     global _CONTEXT
+    places.keep_tables_in(tables)
     reference = Graph().parse(data=reference_nt, format="nt")
     _CONTEXT = Context.create(
         reference,

