@@ -69,10 +69,12 @@ from kg_builder.cache import (
     Entry,
     Manifest,
     ManifestDoc,
+    ReferenceCache,
     context_hash,
     entry_key,
     fingerprint,
     inferred_key,
+    reference_key,
 )
 from kg_builder.config import BuildConfig
 from kg_builder.docs import write_ontology_docs
@@ -113,7 +115,7 @@ from kg_builder.reason import (
     is_schema,
     reason_file,
 )
-from kg_builder.reference import build_reference
+from kg_builder.reference import ReferenceData, build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
 from kg_builder.validate import (
     SHACL_SPEC,
@@ -432,10 +434,20 @@ def _run(
     pause_point("parsed")
 
     # 2. The reference data: curated files and the pages' menus.
+    references = ReferenceCache(config.out_dir)
     with _timed(report, "reference"):
-        reference = build_reference(config.reference_dir, [i.menu_holder() for i in items], iris)
+        ref_key = reference_key(fp, ((i.doc_id, i.menu) for i in items if i.menu is not None))
+        kept_reference = None if config.force else references.get(ref_key)
+        if kept_reference is not None:
+            reference_nt, warnings = kept_reference
+            reference = ReferenceData(Graph().parse(data=reference_nt, format="nt"), warnings)
+        else:
+            reference = build_reference(
+                config.reference_dir, [i.menu_holder() for i in items], iris
+            )
+            reference_nt = _canonical_nt(reference.graph)
+            references.put(ref_key, reference_nt, reference.warnings)
         report.warnings.extend(reference.warnings)
-        reference_nt = _canonical_nt(reference.graph)
         reference_hash = hashlib.sha256(reference_nt).hexdigest()
         context = context_hash(i.menu for i in items)
 
@@ -584,6 +596,7 @@ def _run(
     _write_report(config.out_dir, report, attempt.validation, iris)
     keep = seen | {e.key for e in entries.values()} | {d.key for d in known.values()}
     cache.retain(keep)
+    references.retain(ref_key)
     return release
 
 

@@ -566,3 +566,33 @@ def test_the_digests_tell_the_subjects_described_unalike_as_the_store_does(
     assert in_reference & stored and in_reference - stored
     assert digests == stored
     assert real(subjects, entries, reference_nt, True) == stored | in_reference
+
+
+def test_the_reference_data_is_made_again_only_when_its_inputs_change(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = pipeline.build_reference
+
+    def build_reference(*args):  # type: ignore[no-untyped-def]
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "build_reference", build_reference)
+    first = run(config(tmp_path, corpus))
+    reference = graph_nt(first.release.store, IRIS.reference_graph())
+    assert len(made) == 1 and reference
+    edited = corpus / PAGES[0]  # a page's text, not its menu
+    edited.write_text(edited.read_text() + "\nThe Co-Chairs will meet again in Vienna.\n")
+    second = run(config(tmp_path, corpus))
+    assert len(made) == 1
+    assert graph_nt(second.release.store, IRIS.reference_graph()) == reference
+    assert second.report.warnings == first.report.warnings  # kept with it
+    (seed,) = SEED_DIR.glob("*.txt")  # a new page with a menu: the reference data names it
+    shutil.copy(seed, corpus / "copy_of_the_seed.txt")
+    third = run(config(tmp_path, corpus))
+    assert len(made) == 2
+    added = graph_nt(third.release.store, IRIS.reference_graph()) - reference
+    assert any("copy_of_the_seed" in triple for triple in added)
+    kept = list((tmp_path / "out" / "cache" / "reference").iterdir())
+    assert len(kept) == 2  # this build's graph and warnings: the others removed
