@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -41,7 +41,7 @@ PACKAGE = Path(__file__).resolve().parent
 CACHE = "cache"
 DOCS = "docs"
 MANIFEST = "manifest.json"
-FORMAT = 2  # bump when the entry layout changes
+FORMAT = 3  # bump when the entry layout changes
 
 
 def _hash_files(digest: hashlib._Hash, files: Iterable[Path], root: Path | None = None) -> None:
@@ -110,13 +110,22 @@ class Entry:
     menu: dict[str, list[str]] | None
     report: dict[str, object]
     results: list[dict[str, str]]  # per-document SHACL results (validate.Result fields)
-    # IRIs the graph describes, each with a digest of what it says of them
-    # (validate.descriptions), for the cross-document validation
+    # IRIs the graph describes that another graph may describe too, each with a digest of
+    # what it says of them (validate.descriptions), for the cross-document validation
     subjects: dict[str, str]
     axiomatic: bool = False  # may state an axiom or owl:sameAs (reason.LineFilter.split)
+    # the IRIs it describes that only it can describe: under its document's IRI and "/"
+    # (its mentions), written after that prefix, "mention/12-20#quote" (``own_subjects``);
+    # nine in ten of a page's subjects, kept apart without digests to keep entries small
+    own: list[str] = field(default_factory=list)
     graph: bytes = b""
     dump: bytes = b""  # GraphDump.to_bytes(): the graph's share of the dumps
     reasoning: bytes | None = None  # the lines of ``graph`` an OWL 2 RL rule can act on
+
+    def own_subjects(self, document_iri: str) -> Iterator[str]:
+        """The IRIs of ``own``, the document's IRI being ``document_iri``."""
+        prefix = document_iri + "/"
+        return (prefix + suffix for suffix in self.own)
 
 
 class DocCache:

@@ -890,6 +890,9 @@ def _statistics(
         others = (iris.ontology_graph(), iris.reference_graph(), iris.inferred_graph())
         iri_subjects = chain(
             chain.from_iterable(e.subjects for e in entries.values()),
+            chain.from_iterable(
+                e.own_subjects(str(iris.document(e.doc_id))) for e in entries.values()
+            ),
             staged.iri_subjects(str(n) for n in others),
         )
         stats = statistics(staged.store, iri_subjects=iri_subjects)

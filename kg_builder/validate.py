@@ -51,6 +51,22 @@ class ValidationOutcome:
         return tuple(r for r in self.results if r.severity == "Violation")
 
 
+def own_and_shared(subjects: Iterable[str], document_iri: str) -> tuple[list[str], list[str]]:
+    """``subjects`` of a document's graph split in two: its own, the IRIs under its document's
+    IRI and "/" (its mentions: minted from the document's id, which no other document of a
+    build shares, so no other graph describes them), written after that prefix; and the
+    others, which other graphs may describe too."""
+    prefix = document_iri + "/"
+    own: list[str] = []
+    shared: list[str] = []
+    for subject in subjects:
+        if subject.startswith(prefix):
+            own.append(subject[len(prefix) :])
+        else:
+            shared.append(subject)
+    return own, shared
+
+
 def descriptions(ntriples: bytes, subjects: Iterable[str] | None = None) -> dict[str, str]:
     """What an N-Triples graph (one triple a line, as rdflib writes it) says of each IRI
     subject, as a digest of its predicate-object lines, sorted: two graphs say the same of a

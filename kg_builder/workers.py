@@ -40,7 +40,7 @@ from kg_builder.namespaces import OSCE, PROV, RDF, RDFS
 from kg_builder.parse import Document
 from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
-from kg_builder.validate import Result, descriptions, load_shapes, validate
+from kg_builder.validate import Result, descriptions, load_shapes, own_and_shared, validate
 
 
 @dataclass(frozen=True)
@@ -176,9 +176,11 @@ def process(task: Task) -> Entry | Failure:
         add_revisions(built.graph, ctx.iris, doc.doc_id, task.history)
         graph = built.graph.serialize(format="nt", encoding="utf-8")
         triples = len(built.graph)
-        subjects = descriptions(
-            graph, sorted({str(s) for s in built.graph.subjects() if isinstance(s, URIRef)})
+        own, shared = own_and_shared(
+            sorted({str(s) for s in built.graph.subjects() if isinstance(s, URIRef)}),
+            str(ctx.iris.document(doc.doc_id)),
         )
+        subjects = descriptions(graph, shared)
         t2 = time.perf_counter()
         results = validate_document(built.graph, built.name, task.source, ctx)  # uses it up
         t3 = time.perf_counter()
@@ -218,6 +220,7 @@ def process(task: Task) -> Entry | Failure:
         report=asdict(report),
         results=[asdict(r) for r in results],
         subjects=subjects,
+        own=own,
         axiomatic=axiomatic,
         graph=graph,
         dump=dump,

@@ -561,7 +561,23 @@ def test_the_digests_tell_the_subjects_described_unalike_as_the_store_does(
                 by_graph.setdefault(q.graph_name, set()).add((q.predicate, q.object))
         if len({frozenset(v) for v in by_graph.values()}) > 1:
             stored.add(subject)
+    # Every IRI subject of a page's graph is in its entry, with a digest or as its own; and
+    # none of its own (its mentions) is described by another graph.
+    graphs_of: dict[str, set[str]] = {}
+    for q in store.quads_for_pattern(None, None, None, None):
+        graph, subject = q.graph_name, q.subject
+        named = isinstance(subject, ox.NamedNode) and isinstance(graph, ox.NamedNode)
+        if named and graph not in skip:
+            graphs_of.setdefault(subject.value, set()).add(graph.value)
     del store
+    owned = 0
+    for doc_id, entry in entries.items():
+        own = set(entry.own_subjects(str(IRIS.document(doc_id))))
+        owned += len(own)
+        name = str(IRIS.document_graph(doc_id))
+        assert own | set(entry.subjects) == {s for s, g in graphs_of.items() if name in g}
+        assert all(graphs_of[s] == {name} for s in own)
+    assert owned > sum(len(e.subjects) for e in entries.values())  # most of them
     assert len(subjects) > 20 and 0 < len(stored) < len(subjects)  # both kinds are there
     assert in_reference & stored and in_reference - stored
     assert digests == stored
