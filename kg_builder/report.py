@@ -126,6 +126,18 @@ class BuildReport:
                 lines.extend(f"  warning: {w}" for w in doc.warnings)
         return "\n".join(lines) + "\n"
 
+    def graph_inputs(self) -> tuple[object, ...]:
+        """All that ``to_graph`` reads of the report: equal inputs, equal graphs."""
+        return (
+            self.build_id,
+            self.started,
+            self.version,
+            self.status,
+            self.error,
+            tuple(self.warnings),
+            tuple((d.source, tuple(d.warnings)) for d in self.documents),
+        )
+
     def to_graph(self, activity: URIRef, validation_report: Graph | None) -> Graph:
         g = Graph()
         g.add((activity, RDF.type, PROV.Activity))

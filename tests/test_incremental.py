@@ -20,7 +20,7 @@ from kg_builder.config import BuildConfig
 from kg_builder.errors import SourceError, ValidationFailed
 from kg_builder.iris import Iris
 from kg_builder.layout import current_release
-from kg_builder.namespaces import PROV
+from kg_builder.namespaces import PROV, RDFS
 from kg_builder.pipeline import run
 from kg_builder.void import Statistics, statistics
 from tests.conftest import FIXTURES, SEED_DIR, project_config, read_plain
@@ -189,6 +189,22 @@ def test_keep_going_builds_the_good_sources_and_reports_the_bad(
     assert set(report["peak_rss_mib"]) >= {"parse", "documents", "reason", "publish"}
     assert 50 < report["peak_rss_mib"]["parse"] <= report["peak_rss_mib"]["publish"]
     assert "MiB" in summary
+    # The report in Turtle says what the JSON says, in the release too.
+    turtle = Graph().parse(tmp_path / "out" / "report.ttl")
+    comments = {str(o) for o in turtle.objects(None, RDFS.comment)}
+    assert f"error: {report['error']}" in comments and "status: ok" in comments
+    assert any("broken.txt" in str(o) for o in turtle.objects(None, PROV.used))
+    released = result.release.root / "report.ttl"
+    assert released.read_bytes() == (tmp_path / "out" / "report.ttl").read_bytes()
+
+
+def test_the_report_in_turtle_is_the_releases(tmp_path: Path, corpus: Path) -> None:
+    result = run(config(tmp_path, corpus))
+    written = (tmp_path / "out" / "report.ttl").read_bytes()
+    assert written == (result.release.root / "report.ttl").read_bytes()
+    turtle = Graph().parse(data=written, format="turtle")
+    used = {str(o) for o in turtle.objects(None, PROV.used)}
+    assert {d.source for d in result.report.documents} == used
 
 
 def test_invalid_document_keeps_its_previous_version_with_keep_going(
