@@ -29,8 +29,10 @@ whole dump in N-Quads and Turtle alike).
 from __future__ import annotations
 
 import bisect
+import errno
+import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -76,9 +78,11 @@ GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 FINAL_BLOCK = b"\x03\x00"  # an empty final block with fixed Huffman codes
 _PIECE = struct.Struct("<IQQ")  # CRC-32, uncompressed length, compressed length
 _MAGIC = b"KGDUMP2\n"
-_INDEX_MAGIC = b"KGPIECES1\n"
-_INDEX_HEAD = struct.Struct("<QQ")  # pieces, uncompressed length of the whole dump
-_INDEX_ENTRY = struct.Struct("<QQ")  # where a piece starts: in the file, in the plain data
+_INDEX_MAGIC = b"KGPIECES2\n"
+# pieces, plain length of the whole dump, where the pieces end in the file, names' length
+_INDEX_HEAD = struct.Struct("<QQQQ")
+# a piece: where it starts in the file and in the plain data, the CRC-32 of its plain data
+_INDEX_ENTRY = struct.Struct("<QQI")
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,53 @@ def index_path(packed: Path) -> Path:
     return packed.with_name(f".{packed.name}.pieces")
 
 
+@dataclass(frozen=True)
+class PieceIndex:
+    """Where each graph's piece is in a gzip dump: in the file and in the plain data, with
+    the piece's CRC-32 and the graph's name; enough to copy a run of pieces into another
+    dump without decompressing them."""
+
+    starts: list[int]  # file offset of each piece
+    plain: list[int]  # plain offset of each piece
+    crcs: list[int]
+    names: list[str]
+    size: int  # bytes of plain data
+    end: int  # file offset where the pieces end (the final block follows)
+
+    @classmethod
+    def read(cls, packed: Path) -> PieceIndex | None:
+        """The index of the gzip dump ``packed``, or None without a readable one (a dump not
+        written by :class:`DumpWriter`, or by an older version)."""
+        try:
+            data = index_path(packed).read_bytes()
+        except OSError:
+            return None
+        at = len(_INDEX_MAGIC)
+        if not data.startswith(_INDEX_MAGIC) or len(data) < at + _INDEX_HEAD.size:
+            return None
+        count, size, end, names_length = _INDEX_HEAD.unpack_from(data, at)
+        at += _INDEX_HEAD.size
+        names_at = at + count * _INDEX_ENTRY.size
+        if len(data) != names_at + names_length:
+            return None
+        starts, plain, crcs = [], [], []
+        for start, plain_start, crc in _INDEX_ENTRY.iter_unpack(data[at:names_at]):
+            starts.append(start)
+            plain.append(plain_start)
+            crcs.append(crc)
+        names = data[names_at:].decode("utf-8", "replace").split("\n") if count else []
+        if len(names) != count:
+            return None
+        return cls(starts, plain, crcs, names, size, end)
+
+    def plain_size(self, piece: int) -> int:
+        following = self.plain[piece + 1] if piece + 1 < len(self.plain) else self.size
+        return following - self.plain[piece]
+
+    def file_end(self, piece: int) -> int:
+        return self.starts[piece + 1] if piece + 1 < len(self.starts) else self.end
+
+
 class _PackedWriter:
     """One gzip dump being written piece by piece, with its index of pieces."""
 
@@ -177,38 +228,154 @@ class _PackedWriter:
         self.crc = 0
         self.size = 0
         self.entries: list[bytes] = []
+        self.names: list[str] = []
 
-    def add(self, piece: Piece) -> None:
-        self.entries.append(_INDEX_ENTRY.pack(self.at, self.size))
+    def _piece(self, name: str, start: int, crc: int, size: int) -> None:
+        self.entries.append(_INDEX_ENTRY.pack(start, self.size, crc))
+        self.names.append(name)
+        self.crc = zlib_ng.crc32_combine(self.crc, crc, size)
+        self.size += size
+
+    def add(self, name: str, piece: Piece) -> None:
+        self._piece(name, self.at, piece.crc, piece.size)
         self.file.write(piece.blocks)
         self.at += len(piece.blocks)
-        self.crc = zlib_ng.crc32_combine(self.crc, piece.crc, piece.size)
-        self.size += piece.size
+
+    def copy(self, source: BinaryIO, index: PieceIndex, first: int, last: int) -> None:
+        """Append the pieces ``first`` to ``last`` of the dump ``source`` (indexed by
+        ``index``) as they are: one range of the file, copied by the kernel."""
+        begin, end = index.starts[first], index.file_end(last)
+        for piece in range(first, last + 1):
+            start = self.at + index.starts[piece] - begin
+            self._piece(index.names[piece], start, index.crcs[piece], index.plain_size(piece))
+        self.file.flush()
+        _copy_range(source, begin, end - begin, self.file)
+        self.at += end - begin
 
     def finish(self) -> None:
         self.file.write(FINAL_BLOCK)
         self.file.write(struct.pack("<II", self.crc, self.size & 0xFFFFFFFF))
-        head = _INDEX_MAGIC + _INDEX_HEAD.pack(len(self.entries), self.size)
-        index_path(self.path).write_bytes(head + b"".join(self.entries))
+        names = "\n".join(self.names).encode("utf-8")
+        head = _INDEX_MAGIC + _INDEX_HEAD.pack(len(self.entries), self.size, self.at, len(names))
+        index_path(self.path).write_bytes(head + b"".join(self.entries) + names)
+
+
+def _copy_range(source: BinaryIO, offset: int, length: int, target: BinaryIO) -> None:
+    """``length`` bytes of ``source`` from ``offset`` appended to ``target`` (flushed, its
+    position at its end), by ``copy_file_range`` where the kernel and file system have it."""
+    out = target.fileno()
+    position = os.lseek(out, 0, os.SEEK_CUR)
+    left = length
+    try:
+        while left:
+            done = os.copy_file_range(source.fileno(), out, left, offset, position)
+            if done == 0:
+                break
+            offset, position, left = offset + done, position + done, left - done
+    except OSError as exc:  # not between these files: copied below
+        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+    target.seek(position)
+    source.seek(offset)
+    while left:
+        data = source.read(min(left, 1 << 20))
+        if not data:
+            raise OSError(f"{getattr(source, 'name', 'the base dump')}: shorter than its index")
+        target.write(data)
+        left -= len(data)
+
+
+@dataclass(frozen=True)
+class Share:
+    """A named graph's share of the dumps: made by ``make``, or, ``reusable``, copied from the
+    base release's dumps when they hold that graph's pieces (its cache key did not change)."""
+
+    name: str
+    make: Callable[[], GraphDump]
+    reusable: bool = False
+
+
+class _Base:
+    """The base release's two dumps, open for copying pieces out of them; none when either
+    has no index or is not the file its index describes."""
+
+    def __init__(self, nquads_gz: Path, turtle_gz: Path) -> None:
+        self.indexes: list[PieceIndex] = []
+        self.files: list[BinaryIO] = []
+        self.numbers: list[dict[str, int]] = []
+        for path in (nquads_gz, turtle_gz):
+            index = PieceIndex.read(path)
+            try:
+                handle = path.open("rb") if index is not None else None
+            except OSError:
+                handle = None
+            if index is None or handle is None:
+                break
+            self.files.append(handle)
+            if os.fstat(handle.fileno()).st_size != index.end + len(FINAL_BLOCK) + 8:
+                break
+            self.indexes.append(index)
+        if len(self.indexes) == 2:
+            self.numbers = [{name: i for i, name in enumerate(x.names)} for x in self.indexes]
+
+    def pieces(self, name: str) -> tuple[int, int] | None:
+        """The numbers of graph ``name``'s pieces in the two dumps, when both hold it."""
+        if not self.numbers:
+            return None
+        nquads, turtle = (numbers.get(name) for numbers in self.numbers)
+        return None if nquads is None or turtle is None else (nquads, turtle)
+
+    def close(self) -> None:
+        for handle in self.files:
+            handle.close()
 
 
 class DumpWriter:
-    """Writes the N-Quads and Turtle dumps, gzip-compressed, one graph at a time."""
+    """Writes the N-Quads and Turtle dumps, gzip-compressed, one graph at a time, copying
+    runs of pieces from the base release's dumps where a graph's share can be reused."""
 
-    def __init__(self, nquads_gz: Path, turtle_gz: Path) -> None:
+    def __init__(
+        self, nquads_gz: Path, turtle_gz: Path, base: tuple[Path, Path] | None = None
+    ) -> None:
         self._paths = (nquads_gz, turtle_gz)
+        self._base_paths = base
+        self._base: _Base | None = None
         self._writers: list[_PackedWriter] = []
+        self._run: list[tuple[int, int]] = []  # pieces of the base to copy next
+        self.copied = 0  # graphs whose pieces were copied from the base
 
     def __enter__(self) -> DumpWriter:
         for path in self._paths:
             self._writers.append(_PackedWriter(path))
+        if self._base_paths is not None:
+            self._base = _Base(*self._base_paths)
         return self
 
-    def add(self, dump: GraphDump) -> None:
-        """Append a graph's share."""
+    def add(self, name: str, dump: GraphDump) -> None:
+        """Append graph ``name``'s share."""
+        self._copy_run()
         nquads, turtle = self._writers
-        nquads.add(dump.nquads_gz)
-        turtle.add(dump.turtle_gz)
+        nquads.add(name, dump.nquads_gz)
+        turtle.add(name, dump.turtle_gz)
+
+    def share(self, share: Share) -> None:
+        """Append a graph's share: copied from the base when it can be, else made."""
+        found = self._base.pieces(share.name) if share.reusable and self._base else None
+        if found is None:
+            self.add(share.name, share.make())
+            return
+        if self._run and (self._run[-1][0] + 1, self._run[-1][1] + 1) != found:
+            self._copy_run()  # not next to the last one in the base: a run of its own
+        self._run.append(found)
+        self.copied += 1
+
+    def _copy_run(self) -> None:
+        if not self._run or self._base is None:
+            return
+        for k, writer in enumerate(self._writers):
+            first, last = self._run[0][k], self._run[-1][k]
+            writer.copy(self._base.files[k], self._base.indexes[k], first, last)
+        self._run = []
 
     def __exit__(
         self,
@@ -218,18 +385,28 @@ class DumpWriter:
     ) -> None:
         try:
             if kind is None:
+                self._copy_run()
                 for writer in self._writers:
                     writer.finish()
         finally:
             for writer in self._writers:
                 writer.file.close()
+            if self._base is not None:
+                self._base.close()
 
 
-def write_dumps(nquads_gz: Path, turtle_gz: Path, graphs: Iterable[GraphDump]) -> None:
-    """The two gzip dumps (and their indexes of pieces) from the graphs' shares, in order."""
-    with DumpWriter(nquads_gz, turtle_gz) as writer:
-        for dump in graphs:
-            writer.add(dump)
+def write_dumps(
+    nquads_gz: Path,
+    turtle_gz: Path,
+    shares: Iterable[Share],
+    base: tuple[Path, Path] | None = None,
+) -> int:
+    """The two gzip dumps (and their indexes of pieces) from the graphs' shares, in order,
+    reusable shares copied from the ``base`` dumps (N-Quads, Turtle); returns how many were."""
+    with DumpWriter(nquads_gz, turtle_gz, base) as writer:
+        for share in shares:
+            writer.share(share)
+    return writer.copied
 
 
 class PlainDump:
@@ -248,22 +425,10 @@ class PlainDump:
     def open(cls, packed: Path) -> PlainDump | None:
         """The plain view of the gzip dump ``packed``, or None without a readable index of its
         pieces (a dump not written by :class:`DumpWriter`)."""
-        try:
-            data = index_path(packed).read_bytes()
-        except OSError:
+        index = PieceIndex.read(packed)
+        if index is None:
             return None
-        at = len(_INDEX_MAGIC)
-        if not data.startswith(_INDEX_MAGIC) or len(data) < at + _INDEX_HEAD.size:
-            return None
-        count, size = _INDEX_HEAD.unpack_from(data, at)
-        at += _INDEX_HEAD.size
-        if len(data) != at + count * _INDEX_ENTRY.size:
-            return None
-        starts, plain = [], []
-        for start, plain_start in _INDEX_ENTRY.iter_unpack(data[at:]):
-            starts.append(start)
-            plain.append(plain_start)
-        return cls(packed, starts, plain, size)
+        return cls(packed, index.starts, index.plain, index.size)
 
     def chunks(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The plain bytes from ``start`` up to ``end`` (exclusive; default: the end)."""
@@ -297,7 +462,9 @@ __all__ = [
     "DumpWriter",
     "GraphDump",
     "Piece",
+    "PieceIndex",
     "PlainDump",
+    "Share",
     "index_path",
     "to_nquads",
     "to_turtle",

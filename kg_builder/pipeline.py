@@ -51,6 +51,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,7 +79,7 @@ from kg_builder.cache import (
 )
 from kg_builder.config import BuildConfig
 from kg_builder.docs import write_ontology_docs
-from kg_builder.dumpfile import GraphDump
+from kg_builder.dumpfile import GraphDump, Share
 from kg_builder.errors import (
     EXIT_INVALID,
     BuildLocked,
@@ -717,7 +718,9 @@ def _publish(
     progress("publish")
     with _timed(report, "publish"):
         release = staged.finish(
-            _graphs(staged, iris, ontology, reference_nt, entries, cache),
+            _graphs(
+                staged, iris, ontology, reference_nt, entries, cache, {} if config.force else known
+            ),
             lambda store: describe(
                 _statistics(staged, report, iris, entries),
                 iris.relative("dataset"),
@@ -734,6 +737,7 @@ def _publish(
         )
         seconds = {**staged.seconds, "ontology_docs": round(time.perf_counter() - t0, 2)}
         report.publish["seconds"] = seconds
+        report.publish["dumps_copied_graphs"] = staged.dumps_copied
         new_manifest = Manifest(
             fingerprint=fp,
             context=context,
@@ -944,19 +948,25 @@ def _graphs(
     reference_nt: bytes,
     entries: dict[str, Entry],
     cache: DocCache,
-) -> Iterator[GraphDump]:
+    known: dict[str, ManifestDoc],
+) -> Iterator[Share]:
     """The shares of the dumps of every named graph of the release, in the order of the dumps:
-    the ontology, the reference data, the documents by id (their shares from the cache), the
+    the ontology, the reference data, the documents by id (their shares from the cache, or
+    from the base release's dumps when their key is the one the base was built with), the
     inferences."""
     for name, data in (
         (str(iris.ontology_graph()), _canonical_nt(ontology)),
         (str(iris.reference_graph()), reference_nt),
     ):
-        yield GraphDump.of(name, data)
+        yield Share(name, partial(GraphDump.of, name, data))
     for doc_id in sorted(entries):
-        yield cache.dump(entries[doc_id], str(iris.document_graph(doc_id)))
+        entry = entries[doc_id]
+        name = str(iris.document_graph(doc_id))
+        old = known.get(doc_id)
+        reusable = old is not None and old.key == entry.key
+        yield Share(name, partial(cache.dump, entry, name), reusable)
     name = str(iris.inferred_graph())
-    yield GraphDump.of(name, staged.inferred_nt(name))
+    yield Share(name, lambda: GraphDump.of(name, staged.inferred_nt(name)))
 
 
 def _reasoning_input(

@@ -14,13 +14,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg_builder.dumpfile import PREFIXES, GraphDump, to_nquads, write_dumps
+from kg_builder.dumpfile import PREFIXES, GraphDump, Share, to_nquads, write_dumps
 from kg_builder.errors import PublishError
 from kg_builder.layout import CURRENT, RELEASES, Release, current_release
 from kg_builder.namespaces import RDF, SH, XSD
@@ -67,6 +68,7 @@ class StagedRelease:
         self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
         self.written = 0  # N-Quads bytes loaded or changed since the checkpoint
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
+        self.dumps_copied = 0  # graphs whose shares of the dumps finish() copied from the base
         # per graph changed by apply_difference: the triples it removed and added (N-Triples)
         self.differences: dict[str, bytes] = {}
         self._base_store: ox.Store | None = None  # the base's store, read-only, once opened
@@ -306,7 +308,7 @@ class StagedRelease:
 
     def finish(
         self,
-        parts: Iterable[GraphDump],
+        parts: Iterable[Share],
         describe: Callable[[ox.Store], Graph] | None = None,
     ) -> Release:
         """Write the dumps (gzip, the plain ones being served from them) and the VoID
@@ -315,8 +317,10 @@ class StagedRelease:
         ``parts`` are the shares of the dumps of the store's named graphs, in order, made from
         the N-Triples that were loaded into the store: the dumps are joined from them graph
         by graph (``kg_builder.dumpfile``), copying cached pieces rather than serialising
-        and compressing the store. The Turtle dump is the merge of the graphs, so a triple
-        several graphs hold is written once per graph: the same RDF graph."""
+        and compressing the store, and copying from the base release's dumps the runs of
+        pieces of the graphs that did not change. The Turtle dump is the merge of the
+        graphs, so a triple several graphs hold is written once per graph: the same RDF
+        graph."""
         release = self.release
         try:
             store = self.store
@@ -325,7 +329,8 @@ class StagedRelease:
             if self.base is None or self.written > OPTIMIZE_AFTER:
                 store.optimize()  # compacted for queries; a small change is left to RocksDB
             t1 = time.perf_counter()
-            write_dumps(release.nquads_gz, release.turtle_gz, parts)
+            base = (self.base.nquads_gz, self.base.turtle_gz) if self.base else None
+            copied = write_dumps(release.nquads_gz, release.turtle_gz, parts, base)
             t2 = time.perf_counter()
             if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
                 release.void.write_text(turtle(describe(store)), encoding="utf-8")
@@ -335,6 +340,7 @@ class StagedRelease:
                 "dumps": round(t2 - t1, 2),
                 "void": round(t3 - t2, 2),
             }
+            self.dumps_copied = copied
             self.close()
         except OSError as exc:
             store = None  # our handle too: RocksDB must close before its folder is removed
@@ -453,7 +459,7 @@ def stage_release(
         str(name): graph.serialize(format="nt", encoding="utf-8") for name, graph in graphs.items()
     }
     staged.replace_many(parts)
-    dumps = (GraphDump.of(name, nt) for name, nt in sorted(parts.items()))
+    dumps = (Share(name, partial(GraphDump.of, name, nt)) for name, nt in sorted(parts.items()))
     return staged.finish(dumps, describe)
 
 

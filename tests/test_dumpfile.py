@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import zlib
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,7 +18,9 @@ from kg_builder.cache import DocCache, Entry
 from kg_builder.dumpfile import (
     GraphDump,
     Piece,
+    PieceIndex,
     PlainDump,
+    Share,
     index_path,
     to_nquads,
     write_dumps,
@@ -39,9 +42,13 @@ GRAPHS = {
 }
 
 
+def _shares(graphs: dict[str, bytes], reusable: frozenset[str] = frozenset()) -> list[Share]:
+    return [Share(n, partial(GraphDump.of, n, nt), n in reusable) for n, nt in graphs.items()]
+
+
 def _write(tmp_path: Path) -> tuple[Path, Path]:
     nq, ttl = tmp_path / "d.nq.gz", tmp_path / "d.ttl.gz"
-    write_dumps(nq, ttl, (GraphDump.of(name, nt) for name, nt in GRAPHS.items()))
+    write_dumps(nq, ttl, _shares(GRAPHS))
     return nq, ttl
 
 
@@ -92,7 +99,7 @@ def _many_graphs(count: int) -> dict[str, bytes]:
 def test_the_plain_dump_is_read_from_any_byte_to_any_byte(tmp_path: Path) -> None:
     graphs = _many_graphs(60)
     nq, ttl = tmp_path / "d.nq.gz", tmp_path / "d.ttl.gz"
-    write_dumps(nq, ttl, (GraphDump.of(name, nt) for name, nt in graphs.items()))
+    write_dumps(nq, ttl, _shares(graphs))
     for packed in (nq, ttl):
         whole = read_plain(packed)
         plain = PlainDump.open(packed)
@@ -104,6 +111,51 @@ def test_the_plain_dump_is_read_from_any_byte_to_any_byte(tmp_path: Path) -> Non
             start = rng.randrange(len(whole) + 10)
             end = start + rng.choice((0, 1, 17, 5000, 200_000, len(whole)))
             assert b"".join(plain.chunks(start, end)) == whole[start:end], (start, end)
+
+
+def _refused() -> GraphDump:
+    raise AssertionError("a share that could be copied was made")
+
+
+def test_unchanged_graphs_are_copied_from_the_base_dumps(tmp_path: Path) -> None:
+    """Runs of unchanged graphs are copied out of the base release's dumps: the result is
+    the dumps written from nothing, byte for byte, with the same index."""
+    old = _many_graphs(60)
+    base = tmp_path / "b.nq.gz", tmp_path / "b.ttl.gz"
+    write_dumps(*base, _shares(old))
+    new = dict(old)
+    new["http://example.org/g/0007"] += b'<http://example.org/x> <http://example.org/p> "1" .\n'
+    del new["http://example.org/g/0030"]
+    del new["http://example.org/g/0050"]  # its neighbours are no run in the base
+    new["http://example.org/g/0030a"] = b'<http://example.org/y> <http://example.org/p> "2" .\n'
+    new = dict(sorted(new.items()))
+    same = frozenset(n for n in new if old.get(n) == new[n] and not n.endswith("0045"))
+    fresh = tmp_path / "f.nq.gz", tmp_path / "f.ttl.gz"
+    write_dumps(*fresh, _shares(new))
+    shares = [Share(s.name, _refused, True) if s.name in same else s for s in _shares(new, same)]
+    copied = tmp_path / "c.nq.gz", tmp_path / "c.ttl.gz"
+    assert write_dumps(*copied, shares, base) == len(same) == 56
+    for made, joined in zip(fresh, copied, strict=True):
+        assert joined.read_bytes() == made.read_bytes()
+        assert index_path(joined).read_bytes() == index_path(made).read_bytes()
+        assert gzip.decompress(joined.read_bytes()) == read_plain(made)
+        index = PieceIndex.read(joined)
+        assert index is not None and index.names == list(new)
+
+
+def test_a_base_whose_index_does_not_fit_is_not_copied_from(tmp_path: Path) -> None:
+    graphs = _many_graphs(8)
+    base = tmp_path / "b.nq.gz", tmp_path / "b.ttl.gz"
+    write_dumps(*base, _shares(graphs))
+    everything = frozenset(graphs)
+    expected = b"".join(to_nquads(nt, n) for n, nt in graphs.items() if nt)
+    out = tmp_path / "c.nq.gz", tmp_path / "c.ttl.gz"
+    base[1].write_bytes(base[1].read_bytes() + b"\0")  # not the file its index describes
+    assert write_dumps(*out, _shares(graphs, everything), base) == 0
+    assert gzip.decompress(out[0].read_bytes()) == expected
+    index_path(base[0]).write_bytes(b"KGPIECES1\n")  # an older index
+    assert write_dumps(*out, _shares(graphs, everything), base) == 0
+    assert gzip.decompress(out[0].read_bytes()) == expected
 
 
 def test_a_gzip_file_without_its_index_has_no_plain_view(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,6 +119,25 @@ def test_changed_document_is_the_only_one_rebuilt(
     revisions = graph_nt(second.release.store, IRIS.document_graph(doc_id))
     older = IRIS.source_version(doc_id, old_sha)
     assert f"<{IRIS.source(doc_id)}> <{PROV.wasRevisionOf}> <{older}>" in revisions
+    # The dumps copy the unchanged page's pieces from the first release's, and hold the store.
+    assert second.report.publish["dumps_copied_graphs"] == 2  # the seed and dev02
+    store = ox.Store.read_only(str(second.release.store))
+    stored = _labelled(store.quads_for_pattern(None, None, None, None))
+    del store
+    dumped = ox.parse(read_plain(second.release.nquads_gz), ox.RdfFormat.N_QUADS)
+    assert _labelled(dumped) == stored
+    merged = {(q.subject, q.predicate, q.object) for q in stored}
+    turtle = ox.parse(read_plain(second.release.turtle_gz), ox.RdfFormat.TURTLE)
+    assert {(t.subject, t.predicate, t.object) for t in _labelled(turtle)} == merged
+
+
+def _labelled(quads: Iterable[ox.Quad | ox.Triple]) -> set[ox.Quad | ox.Triple]:
+    """The quads (or triples) without a blank node, whose labels are the parser's."""
+    return {
+        q
+        for q in quads
+        if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)
+    }
 
 
 def test_revisions_chain_back_to_the_first_version(tmp_path: Path, corpus: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,7 +12,7 @@ import pytest
 
 from kg_builder import publish
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump
+from kg_builder.dumpfile import GraphDump, Share
 from kg_builder.errors import BuildLocked, PublishError
 from kg_builder.layout import current_release
 from kg_builder.pipeline import BuildResult, lock_out_dir, run
@@ -130,8 +131,8 @@ def _ground(items: set[ox.Quad] | set[ox.Triple]) -> set[ox.Quad | ox.Triple]:
     }
 
 
-def _parts(graphs: dict[str, bytes]) -> list[GraphDump]:
-    return [GraphDump.of(name, nt) for name, nt in graphs.items()]
+def _parts(graphs: dict[str, bytes]) -> list[Share]:
+    return [Share(name, partial(GraphDump.of, name, nt)) for name, nt in graphs.items()]
 
 
 def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ Where the reference infers more, each triple must belong to one of ``KNOWN_DIFFE
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,7 +21,7 @@ from rdflib.term import Node
 
 from kg_builder.cli import main
 from kg_builder.config import BuildConfig
-from kg_builder.dumpfile import GraphDump
+from kg_builder.dumpfile import GraphDump, Share
 from kg_builder.errors import (
     EXIT_INPUT,
     EXIT_INVALID,
@@ -422,7 +423,7 @@ def _release_of(tmp_path: Path, data: Graph) -> Release:
     staged = StagedRelease(tmp_path / "base", "data")
     nt = data.serialize(format="nt", encoding="utf-8")
     staged.replace(EX.data, nt)
-    return staged.finish([GraphDump.of(str(EX.data), nt)])
+    return staged.finish([Share(str(EX.data), partial(GraphDump.of, str(EX.data), nt))])
 
 
 def test_an_axiom_in_the_data_brings_the_triples_it_governs_into_reasoning(tmp_path: Path):
