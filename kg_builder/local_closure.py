@@ -38,7 +38,7 @@ whole graph after edits, additions, removals and transitive chains.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -207,6 +207,25 @@ def _construct(store: ox.Store, query: str, terms: list[bytes], skip: ox.NamedNo
     return b"".join(parts)
 
 
+# For subject IRIs, the named graphs that together say all the store says of them (outside
+# the inferences): one graph of each group of graphs that say the same (see local_update).
+GraphsOf = Callable[[list[str]], dict[str, list[str]]]
+
+
+def _described(store: ox.Store, tokens: list[bytes], graphs_of: GraphsOf) -> bytes:
+    """What ``_SUBJECTS`` gives for the IRI ``tokens``, read from the graphs ``graphs_of``
+    names for each: a place every page restates is read from one page, not ten thousand."""
+    subjects = [token.decode()[1:-1] for token in tokens]
+    graphs = graphs_of(subjects)
+    triples: dict[ox.Triple, None] = {}
+    for subject in subjects:
+        node = ox.NamedNode(subject)
+        for name in graphs.get(subject, ()):
+            for quad in store.quads_for_pattern(node, None, None, ox.NamedNode(name)):
+                triples[quad.triple] = None
+    return _nt(triples)
+
+
 def _witnesses(
     store: ox.Store, targets: Iterable[bytes], predicates: Iterable[bytes], skip: ox.NamedNode
 ) -> bytes:
@@ -267,6 +286,7 @@ def local_update(
     schema: Graph,
     workdir: Path,
     engine: str = DEFAULT_ENGINE,
+    graphs_of: GraphsOf | None = None,
 ) -> LocalUpdate | str:
     """The inferred graph after a change, or why the whole graph must be reasoned over.
 
@@ -274,8 +294,10 @@ def local_update(
     inferences, which ``previous`` holds as sorted N-Triples. ``changed_lines`` are the
     relevant lines (``lines``) of the changed documents, old and new versions.
     ``schema_lines`` are the relevant lines of the ontology and reference data, ``schema``
-    their axioms (as ``reason_file`` takes them). Raises ``InconsistentGraph`` for a clash
-    around the change."""
+    their axioms (as ``reason_file`` takes them). ``graphs_of``, when the caller knows which
+    graphs say the same of a subject, names the graphs to read the affected nodes' triples
+    from; else every graph's are read. Raises ``InconsistentGraph`` for a clash around the
+    change."""
     if rules.uncovered:
         return f"the ontology uses {', '.join(rules.uncovered)}"
     if _SAME_AS in previous:
@@ -305,7 +327,10 @@ def local_update(
     # witness per predicate of the triples that point at it (thousands for a State mentioned
     # in every other page), every edge of a transitive or functional property, the ontology
     # and the reference data.
-    found = _construct(store, _SUBJECTS, sorted(affected), skip)
+    if graphs_of is None:
+        found = _construct(store, _SUBJECTS, sorted(affected), skip)
+    else:
+        found = _described(store, sorted(affected), graphs_of)
     found += _witnesses(store, sorted(affected), sorted(lines.predicates), skip)
     found += _construct(store, _EDGES, sorted(f"<{p}>".encode() for p in rules.collected), skip)
     relevant = lines.split(found)[0]

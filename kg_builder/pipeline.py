@@ -695,7 +695,9 @@ def _publish(
             elif reference_changed:
                 local = "the reference data changed"
             else:
-                local = _local_inference(staged, iris, ontology, reference, reference_nt, config)
+                local = _local_inference(
+                    staged, iris, ontology, reference, reference_nt, config, entries
+                )
             if isinstance(local, dict):
                 report.reasoning = local
             else:
@@ -783,6 +785,7 @@ def _local_inference(
     reference: Graph,
     reference_nt: bytes,
     config: BuildConfig,
+    entries: dict[str, Entry],
 ) -> dict[str, object] | str:
     """The inferred graph brought up to date around the documents this build changed
     (``kg_builder.local_closure``), written to the staged store: the report's reasoning
@@ -820,6 +823,7 @@ def _local_inference(
         schema,
         staged.root,
         config.reasoner,
+        partial(_graphs_describing, entries, iris),
     )
     if isinstance(update, str):
         return update
@@ -1117,6 +1121,34 @@ def _validate_shared(
     labels[iris.reference_graph()] = "reference data"
     outcome = validate_union(data, subjects_by_graph, subclass_axioms(ontology), shapes, labels)
     return [r for r in outcome.violations if r.focus in focus]
+
+
+def _graphs_describing(
+    entries: dict[str, Entry], iris: Iris, subjects: list[str]
+) -> dict[str, list[str]]:
+    """For each of ``subjects``, the named graphs that together hold all the store's
+    asserted triples about it: the ontology and the reference data, and of the pages that
+    describe it one per distinct digest of what they say (``validate.descriptions``; every
+    page whose digest is unknown), or the page whose own subject it is."""
+    groups: dict[str, dict[str, list[str]]] = {s: {} for s in subjects}
+    for doc_id, entry in entries.items():
+        for subject, digest in entry.subjects.items():
+            found = groups.get(subject)
+            if found is not None:
+                found.setdefault(digest, []).append(doc_id)
+    always = [str(iris.ontology_graph()), str(iris.reference_graph())]
+    documents = str(iris.document(""))
+    graphs: dict[str, list[str]] = {}
+    for subject, by_digest in groups.items():
+        names = list(always)
+        for digest, doc_ids in by_digest.items():
+            for doc_id in doc_ids if digest == "" else doc_ids[:1]:
+                names.append(str(iris.document_graph(doc_id)))
+        owner, slash, _rest = subject.removeprefix(documents).partition("/")
+        if subject.startswith(documents) and slash and owner in entries:
+            names.append(str(iris.document_graph(owner)))  # one of its own subjects
+        graphs[subject] = names
+    return graphs
 
 
 def described_unalike(

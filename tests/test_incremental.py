@@ -16,7 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from bench.corpus import generate
-from kg_builder import cache, pipeline, reason, workers
+from kg_builder import cache, local_closure, pipeline, reason, workers
 from kg_builder.config import BuildConfig
 from kg_builder.errors import SourceError, ValidationFailed
 from kg_builder.iris import Iris
@@ -648,3 +648,41 @@ def test_the_reference_data_is_made_again_only_when_its_inputs_change(
     assert any("copy_of_the_seed" in triple for triple in added)
     kept = list((tmp_path / "out" / "cache" / "reference").iterdir())
     assert len(kept) == 2  # this build's graph and warnings: the others removed
+
+
+def test_the_affected_nodes_triples_are_read_from_one_graph_of_each_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The graphs the digests name for a subject (one of those that say the same of it) hold
+    every asserted triple of it that the store holds, for every subject of the store."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in [*SEED_DIR.glob("*.txt"), *DEVSET.glob("*.txt")]:
+        shutil.copy(page, folder)
+    run(config(tmp_path, folder))
+    compared: list[int] = []
+    real = pipeline.local_update
+
+    def spy(store: ox.Store, inferred: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        graphs_of = args[-1] if len(args) > 7 else kwargs.get("graphs_of")
+        skip = ox.NamedNode(inferred)
+        subjects = sorted(
+            {
+                f"<{q.subject.value}>".encode()
+                for q in store.quads_for_pattern(None, None, None, None)
+                if isinstance(q.subject, ox.NamedNode) and q.graph_name != skip
+            }
+        )
+        every = local_closure._construct(store, local_closure._SUBJECTS, subjects, skip)
+        read = local_closure._described(store, subjects, graphs_of)
+        assert set(read.splitlines()) == set(every.splitlines())
+        assert len(read) > 100_000
+        compared.append(len(subjects))
+        return real(store, inferred, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "local_update", spy)
+    page = folder / PAGES[0]
+    page.write_text(page.read_text() + "\nThe Co-Chairs met the Foreign Minister of Armenia.\n")
+    result = run(config(tmp_path, folder))
+    assert result.report.reasoning["method"] == "around the change"
+    assert compared and compared[0] > 1000
