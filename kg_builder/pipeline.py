@@ -1108,47 +1108,81 @@ def _validate_shared(
     focus = described_unalike(subjects, entries, reference_nt, reference_changed)
     if not focus:
         return []
-    skip = [str(iris.ontology_graph()), str(iris.inferred_graph())]
-    kept = staged.describe(sorted(focus), skip=skip)
-    objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)}
-    kept.extend(staged.types(objects - focus, skip=skip))
+    ontology_graph = str(iris.ontology_graph())  # its subclass axioms are added below
+    describers = _Describers(entries, iris, focus)
+    graphs = {s: [g for g in describers.graphs(s) if g != ontology_graph] for s in focus}
+    kept = staged.describe_in(graphs)
+    objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)} - focus
+    typed = _Describers(entries, iris, objects)
+    kept.extend(
+        staged.types_in({o: [g for g in typed.graphs(o) if g != ontology_graph] for o in objects})
+    )
     data = Graph()
     subjects_by_graph: dict[URIRef, set[Node]] = {}
+    reference_graph = str(iris.reference_graph())
     for name, triple in rdflib_quads(kept):
         data.add(triple)
-        subjects_by_graph.setdefault(URIRef(name), set()).add(triple[0])
+        if name == reference_graph:
+            subjects_by_graph.setdefault(URIRef(name), set()).add(triple[0])
+    for subject in focus:  # every page that describes it, to name them in the results
+        for name in describers.pages(subject):
+            subjects_by_graph.setdefault(URIRef(name), set()).add(URIRef(subject))
     labels = {iris.document_graph(doc_id): e.source for doc_id, e in entries.items()}
     labels[iris.reference_graph()] = "reference data"
     outcome = validate_union(data, subjects_by_graph, subclass_axioms(ontology), shapes, labels)
     return [r for r in outcome.violations if r.focus in focus]
 
 
+class _Describers:
+    """Which pages' graphs describe each of some subjects, grouped by what they say of it
+    (the digests kept with the cache entries, ``validate.descriptions``): one graph of a
+    group says all that the group says."""
+
+    def __init__(self, entries: dict[str, Entry], iris: Iris, subjects: Iterable[str]):
+        self.entries = entries
+        self.iris = iris
+        self.groups: dict[str, dict[str, list[str]]] = {s: {} for s in subjects}
+        for doc_id, entry in entries.items():
+            for subject, digest in entry.subjects.items():
+                found = self.groups.get(subject)
+                if found is not None:
+                    found.setdefault(digest, []).append(doc_id)
+        self._documents = str(iris.document(""))
+
+    def graphs(self, subject: str) -> list[str]:
+        """The named graphs that together hold all the store's asserted triples about
+        ``subject``: the ontology, the reference data, one page of each group (every page
+        whose digest is unknown), or the page whose own subject it is."""
+        names = [str(self.iris.ontology_graph()), str(self.iris.reference_graph())]
+        for digest, doc_ids in self.groups.get(subject, {}).items():
+            for doc_id in doc_ids if digest == "" else doc_ids[:1]:
+                names.append(str(self.iris.document_graph(doc_id)))
+        owner = self._owner(subject)
+        if owner is not None:
+            names.append(str(self.iris.document_graph(owner)))
+        return names
+
+    def pages(self, subject: str) -> list[str]:
+        """The graphs of every page that describes ``subject``."""
+        doc_ids = [d for group in self.groups.get(subject, {}).values() for d in group]
+        owner = self._owner(subject)
+        doc_ids += [owner] if owner is not None else []
+        return [str(self.iris.document_graph(doc_id)) for doc_id in doc_ids]
+
+    def _owner(self, subject: str) -> str | None:
+        """The page whose own subject ``subject`` is (under its document IRI and "/")."""
+        if not subject.startswith(self._documents):
+            return None
+        owner, slash, _rest = subject.removeprefix(self._documents).partition("/")
+        return owner if slash and owner in self.entries else None
+
+
 def _graphs_describing(
     entries: dict[str, Entry], iris: Iris, subjects: list[str]
 ) -> dict[str, list[str]]:
-    """For each of ``subjects``, the named graphs that together hold all the store's
-    asserted triples about it: the ontology and the reference data, and of the pages that
-    describe it one per distinct digest of what they say (``validate.descriptions``; every
-    page whose digest is unknown), or the page whose own subject it is."""
-    groups: dict[str, dict[str, list[str]]] = {s: {} for s in subjects}
-    for doc_id, entry in entries.items():
-        for subject, digest in entry.subjects.items():
-            found = groups.get(subject)
-            if found is not None:
-                found.setdefault(digest, []).append(doc_id)
-    always = [str(iris.ontology_graph()), str(iris.reference_graph())]
-    documents = str(iris.document(""))
-    graphs: dict[str, list[str]] = {}
-    for subject, by_digest in groups.items():
-        names = list(always)
-        for digest, doc_ids in by_digest.items():
-            for doc_id in doc_ids if digest == "" else doc_ids[:1]:
-                names.append(str(iris.document_graph(doc_id)))
-        owner, slash, _rest = subject.removeprefix(documents).partition("/")
-        if subject.startswith(documents) and slash and owner in entries:
-            names.append(str(iris.document_graph(owner)))  # one of its own subjects
-        graphs[subject] = names
-    return graphs
+    """``_Describers.graphs`` of each of ``subjects`` (``local_closure.GraphsOf``)."""
+    describers = _Describers(entries, iris, subjects)
+    return {subject: describers.graphs(subject) for subject in subjects}
 
 
 def described_unalike(

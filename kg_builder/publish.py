@@ -188,27 +188,27 @@ class StagedRelease:
         if self.store.contains_named_graph(graph):
             self.store.remove_graph(graph)
 
-    def describe(self, subjects: Iterable[str], skip: Iterable[str] = ()) -> list[Quad]:
-        """Every quad whose subject is one of ``subjects``, outside the graphs ``skip``."""
-        skipped = {ox.NamedNode(s) for s in skip}
-        quads: list[Quad] = []
-        for subject in subjects:
-            for quad in self.store.quads_for_pattern(ox.NamedNode(subject), None, None, None):
-                if quad.graph_name not in skipped and not isinstance(
-                    quad.graph_name, ox.DefaultGraph
-                ):
-                    quads.append(quad)
-        return quads
+    def describe_in(self, graphs: dict[str, list[str]]) -> list[Quad]:
+        """The quads of each subject of ``graphs`` in the named graphs listed for it."""
+        return [
+            quad
+            for subject, names in graphs.items()
+            for name in names
+            for quad in self.store.quads_for_pattern(
+                ox.NamedNode(subject), None, None, ox.NamedNode(name)
+            )
+        ]
 
-    def types(self, nodes: Iterable[str], skip: Iterable[str] = ()) -> list[Quad]:
-        """The ``rdf:type`` quads of ``nodes``, outside the graphs ``skip``."""
-        skipped = {ox.NamedNode(s) for s in skip}
+    def types_in(self, graphs: dict[str, list[str]]) -> list[Quad]:
+        """The ``rdf:type`` quads of each node of ``graphs`` in the named graphs listed for it."""
         rdf_type = ox.NamedNode(str(RDF.type))
         return [
             quad
-            for node in nodes
-            for quad in self.store.quads_for_pattern(ox.NamedNode(node), rdf_type, None, None)
-            if quad.graph_name not in skipped and isinstance(quad.graph_name, ox.NamedNode)
+            for node, names in graphs.items()
+            for name in names
+            for quad in self.store.quads_for_pattern(
+                ox.NamedNode(node), rdf_type, None, ox.NamedNode(name)
+            )
         ]
 
     def select(

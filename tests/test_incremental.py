@@ -614,6 +614,11 @@ def test_the_digests_tell_the_subjects_described_unalike_as_the_store_does(
         assert own | set(entry.subjects) == {s for s, g in graphs_of.items() if name in g}
         assert all(graphs_of[s] == {name} for s in own)
     assert owned > sum(len(e.subjects) for e in entries.values())  # most of them
+    # The pages named as describing a subject are those whose graphs do.
+    describers = pipeline._Describers(entries, IRIS, graphs_of)
+    reference = str(IRIS.reference_graph())
+    for subject, graphs in graphs_of.items():
+        assert set(describers.pages(subject)) == graphs - {reference}, subject
     assert len(subjects) > 20 and 0 < len(stored) < len(subjects)  # both kinds are there
     assert in_reference & stored and in_reference - stored
     assert digests == stored
