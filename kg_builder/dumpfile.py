@@ -164,6 +164,48 @@ def to_turtle(ntriples: bytes) -> bytes:
     return data
 
 
+RUNS = 64  # runs of lines a large graph's share is cut into (see ``runs_of_subjects``)
+
+
+def runs_of_subjects(data: bytes, keys: list[bytes] | None) -> list[tuple[bytes, bytes]]:
+    """Sorted N-Triples ``data`` cut into runs of lines, all the lines of a subject in one
+    run, as (the run's key, its lines): at ``keys`` (a subject and a space each, the first
+    b"", in order) when given, so that the runs are those of an earlier version of the data
+    and an edit changes only the runs its lines fall in; else at ``RUNS`` places about as far
+    apart. A line belongs to the last run whose key is not after it."""
+    if keys is None:
+        keys = [b""]
+        for k in range(1, RUNS):
+            at = data.find(b"\n", len(data) * k // RUNS - 1) + 1
+            space = data.find(b" ", at)
+            if 0 < at < len(data) and space > at:
+                key = data[at : space + 1]
+                if key > keys[-1]:
+                    keys.append(key)
+    starts = [0, *(_first_line_at_or_after(data, key) for key in keys[1:]), len(data)]
+    return [(key, data[starts[i] : starts[i + 1]]) for i, key in enumerate(keys)]
+
+
+def run_of(keys: list[bytes], line: bytes) -> int:
+    """The run (``runs_of_subjects``) that ``line`` belongs to."""
+    return max(bisect.bisect_right(keys, line) - 1, 0)
+
+
+def _first_line_at_or_after(data: bytes, key: bytes) -> int:
+    """The offset of the first of the sorted lines of ``data`` that is not before ``key``
+    (``len(data)`` when none is): a binary search over the bytes."""
+    lo, hi = 0, len(data)  # line starts: every line before lo is before key; hi is not
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = data.rfind(b"\n", lo, mid) + 1 or lo  # the line that holds byte mid
+        end = data.find(b"\n", start) + 1 or len(data)
+        if data[start:end] < key:
+            lo = end
+        else:
+            hi = start
+    return lo
+
+
 def index_path(packed: Path) -> Path:
     """Where the offsets of the pieces of the gzip dump ``packed`` are kept (a hidden file
     beside it, which the server does not list)."""
@@ -459,6 +501,7 @@ class PlainDump:
 
 __all__ = [
     "PREFIXES",
+    "RUNS",
     "DumpWriter",
     "GraphDump",
     "Piece",
@@ -466,6 +509,8 @@ __all__ = [
     "PlainDump",
     "Share",
     "index_path",
+    "run_of",
+    "runs_of_subjects",
     "to_nquads",
     "to_turtle",
     "write_dumps",

@@ -22,6 +22,8 @@ from kg_builder.dumpfile import (
     PlainDump,
     Share,
     index_path,
+    run_of,
+    runs_of_subjects,
     to_nquads,
     write_dumps,
 )
@@ -207,3 +209,26 @@ def test_a_missing_or_damaged_cached_dump_is_made_again(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-3])  # a torn write
     assert cache.dump(stored, name) == GraphDump.of(name, nt)
     assert GraphDump.from_bytes(path.read_bytes()) == GraphDump.of(name, nt)
+
+
+def test_sorted_lines_are_cut_into_runs_of_whole_subjects() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        subjects = {f"<http://e/{rng.randrange(90)}{'/x' * rng.randrange(2)}>" for _ in range(40)}
+        lines = sorted(
+            f'{s} <http://e/p> "{rng.randrange(5)}" .\n'.encode()
+            for s in subjects
+            for _ in range(rng.randrange(1, 4))
+        )
+        data = b"".join(lines)
+        runs = runs_of_subjects(data, None)
+        assert b"".join(lines for _key, lines in runs) == data
+        keys = [key for key, _lines in runs]
+        assert keys[0] == b"" and keys == sorted(set(keys))
+        for key, run in runs:
+            for line in run.splitlines(True):
+                assert keys[run_of(keys, line)] == key
+        again = runs_of_subjects(data[: len(data) // 2], keys)  # cut where the keys say
+        assert [key for key, _lines in again] == keys
+        assert b"".join(lines for _key, lines in again) == data[: len(data) // 2]
+    assert len(runs_of_subjects(data * 0, None)) == 1
