@@ -72,12 +72,18 @@ def _data_versions() -> str:
 
 
 def fingerprint(
-    *, base_iri: str, ontology: Path, shapes: Path, reference_dir: Path, reasoner: str
+    *,
+    base_iri: str,
+    ontology: Path,
+    shapes: Path,
+    reference_dir: Path,
+    reasoner: str,
+    shacl_engine: str = "shacl",
 ) -> str:
     """Everything besides a document's own bytes that its graph, its validation or the
     inferences depend on."""
     digest = hashlib.sha256(code_fingerprint().encode())
-    digest.update(f"\0{base_iri}\0{reasoner}\0{_data_versions()}\0".encode())
+    digest.update(f"\0{base_iri}\0{reasoner}\0{shacl_engine}\0{_data_versions()}\0".encode())
     _hash_files(digest, [ontology])
     _hash_files(digest, shapes.glob("*.ttl") if shapes.is_dir() else [])
     if reference_dir.is_dir():

@@ -16,6 +16,7 @@ from kg_builder.layout import Release
 from kg_builder.pipeline import lock_out_dir, run
 from kg_builder.push import PushConfig, PushResult, check_url, public_url, push, state_path_for
 from kg_builder.reason import ENGINES
+from kg_builder.validate import SHACL_ENGINES
 
 HELP = {s.name: s.help for s in SETTINGS}
 DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -78,6 +79,13 @@ def _check_push_url(_ctx: click.Context, _param: click.Parameter, value: str | N
     default=DEFAULT["reasoner"],
     show_default=True,
     help=HELP["reasoner"],
+)
+@click.option(
+    "--shacl-engine",
+    type=click.Choice(SHACL_ENGINES),
+    default=DEFAULT["shacl_engine"],
+    show_default=True,
+    help=HELP["shacl_engine"],
 )
 # --- builds (kg_builder.pipeline, issue 6) ---
 @click.option(
@@ -159,6 +167,7 @@ def main(
     shapes: Path,
     keep_releases: int,
     reasoner: str,
+    shacl_engine: str,
     jobs: int,
     keep_going: bool,
     prune: bool,
@@ -196,6 +205,7 @@ def main(
         shapes=shapes,
         keep_releases=keep_releases,
         reasoner=reasoner,
+        shacl_engine=shacl_engine,
         jobs=jobs,
         keep_going=keep_going,
         prune=prune,

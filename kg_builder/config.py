@@ -25,6 +25,11 @@ SETTINGS: tuple[Setting, ...] = (
         "reasonable",
         "OWL 2 RL engine: reasonable (fast, Rust) or owlrl (the reference, slow).",
     ),
+    Setting(
+        "shacl_engine",
+        "shacl",
+        "SHACL engine: shacl (fast, Rust) or pyshacl (the reference, slow).",
+    ),
     # --- builds (kg_builder.pipeline, issue 6) ---
     Setting("jobs", "1", "Worker processes that extract, build and validate documents."),
     Setting(
@@ -96,6 +101,7 @@ class BuildConfig:
     shapes: Path = Path(DEFAULTS["shapes"])
     keep_releases: int = int(DEFAULTS["keep_releases"])
     reasoner: str = DEFAULTS["reasoner"]
+    shacl_engine: str = DEFAULTS["shacl_engine"]
     sources: tuple[Path, ...] = field(default_factory=tuple)
     # --- builds (kg_builder.pipeline, issue 6) ---
     jobs: int = int(DEFAULTS["jobs"])

@@ -60,7 +60,6 @@ from typing import TypeVar, cast
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
-from rdflib.term import Node
 
 from kg_builder import __version__, places
 from kg_builder.cache import (
@@ -101,7 +100,6 @@ from kg_builder.publish import (
     clean_partials,
     pause_point,
     promote,
-    rdflib_quads,
     turtle,
 )
 from kg_builder.reason import (
@@ -124,7 +122,7 @@ from kg_builder.validate import (
     descriptions,
     load_shapes,
     results_report,
-    validate_union,
+    validate_ntriples,
 )
 from kg_builder.void import Statistics, describe, statistics, update
 from kg_builder.workers import (
@@ -354,6 +352,7 @@ def _run(
             shapes=config.shapes,
             reference_dir=config.reference_dir,
             reasoner=config.reasoner,
+            shacl_engine=config.shacl_engine,
         )
         sources = [
             _Source(path, source_url_for(path) or _display_path(path), _sha256(path))
@@ -662,7 +661,15 @@ def _publish(
         if reference_changed:
             subjects |= in_reference
         shared = _validate_shared(
-            staged, subjects, iris, ontology, shapes, entries, reference_nt, reference_changed
+            staged,
+            subjects,
+            iris,
+            ontology,
+            shapes,
+            entries,
+            reference_nt,
+            reference_changed,
+            config.shacl_engine,
         )
     if shared:
         attempt.validation = results_report(shared)
@@ -1114,6 +1121,7 @@ def _validate_shared(
     entries: dict[str, Entry],
     reference_nt: bytes,
     reference_changed: bool,
+    engine: str,
 ) -> list[Result]:
     """SHACL over the entities that more than one graph describes (and the reference data
     when it changed), with everything every graph says of them: the constraints that one
@@ -1137,19 +1145,19 @@ def _validate_shared(
     kept.extend(
         staged.types_in({o: [g for g in typed.graphs(o) if g != ontology_graph] for o in objects})
     )
-    data = Graph()
-    subjects_by_graph: dict[URIRef, set[Node]] = {}
-    reference_graph = str(iris.reference_graph())
-    for name, triple in rdflib_quads(kept):
-        data.add(triple)
-        if name == reference_graph:
-            subjects_by_graph.setdefault(URIRef(name), set()).add(triple[0])
+    subjects_by_graph: dict[str, set[str]] = {}
+    reference_graph = ox.NamedNode(str(iris.reference_graph()))
+    for quad in kept:
+        if quad.graph_name == reference_graph and isinstance(quad.subject, ox.NamedNode):
+            subjects_by_graph.setdefault(reference_graph.value, set()).add(quad.subject.value)
     for subject in focus:  # every page that describes it, to name them in the results
         for name in describers.pages(subject):
-            subjects_by_graph.setdefault(URIRef(name), set()).add(URIRef(subject))
-    labels = {iris.document_graph(doc_id): e.source for doc_id, e in entries.items()}
-    labels[iris.reference_graph()] = "reference data"
-    outcome = validate_union(data, subjects_by_graph, subclass_axioms(ontology), shapes, labels)
+            subjects_by_graph.setdefault(name, set()).add(subject)
+    labels = {str(iris.document_graph(doc_id)): e.source for doc_id, e in entries.items()}
+    labels[reference_graph.value] = "reference data"
+    data = ox.serialize([q.triple for q in kept], format=ox.RdfFormat.N_TRIPLES) or b""
+    axioms = subclass_axioms(ontology).serialize(format="nt", encoding="utf-8")
+    outcome = validate_ntriples(data + axioms, subjects_by_graph, shapes, labels, engine)
     return [r for r in outcome.violations if r.focus in focus]
 
 
@@ -1266,7 +1274,11 @@ def _run_tasks(
     if not tasks:
         return
     if config.jobs <= 1 or len(tasks) < 2:
-        set_context(Context.create(reference, ontology, shapes, iris, build_id, started))
+        set_context(
+            Context.create(
+                reference, ontology, shapes, iris, build_id, started, config.shacl_engine
+            )
+        )
         try:
             for task in _bar(tasks, "build", bars):
                 yield process(task)
@@ -1286,6 +1298,7 @@ def _run_tasks(
             build_id,
             started,
             config.out_dir / CACHE,
+            config.shacl_engine,
         ),
     ) as pool:
         chunk = max(1, min(16, len(tasks) // (config.jobs * 8)))

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -38,9 +40,17 @@ from kg_builder.gazetteer import Gazetteer, build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.namespaces import OSCE, PROV, RDF, RDFS
 from kg_builder.parse import Document
+from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
-from kg_builder.validate import Result, descriptions, load_shapes, own_and_shared, validate
+from kg_builder.validate import (
+    DEFAULT_SHACL_ENGINE,
+    Result,
+    descriptions,
+    load_shapes,
+    own_and_shared,
+    validate_ntriples,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,10 @@ class Context:
     build_id: str
     started: datetime
     lines: LineFilter  # what of a graph reasoning reads (the same for every document)
+    shacl_engine: str = DEFAULT_SHACL_ENGINE
+    # the reference triples by subject and the subclass axioms, as N-Triples (shacl's input)
+    reference_nt: dict[Node, bytes] = field(default_factory=dict)
+    classes_nt: bytes = b""
 
     @classmethod
     def create(
@@ -84,15 +98,17 @@ class Context:
         iris: Iris,
         build_id: str,
         started: datetime,
+        shacl_engine: str = DEFAULT_SHACL_ENGINE,
     ) -> Context:
         by_subject: dict[Node, list[tuple[Node, Node, Node]]] = {}
         for triple in reference:
             by_subject.setdefault(triple[0], []).append(triple)
         lines = LineFilter.of(documents_relevance(ontology, reference))
+        classes = subclass_axioms(ontology)
         return cls(
             iris,
             ontology,
-            subclass_axioms(ontology),
+            classes,
             shapes,
             build_gazetteer(reference, ontology, iris),
             by_subject,
@@ -100,6 +116,9 @@ class Context:
             build_id,
             started,
             lines,
+            shacl_engine,
+            {node: _ntriples(triples) for node, triples in by_subject.items()},
+            _ntriples(classes),
         )
 
 
@@ -114,6 +133,7 @@ def init_worker(
     build_id: str,
     started: datetime,
     tables: Path | None = None,
+    shacl_engine: str = DEFAULT_SHACL_ENGINE,
 ) -> None:
     """A worker's initializer: the context, once per process; ``tables``, where the GeoNames
     indexes are kept (``places.keep_tables_in``)."""
@@ -127,6 +147,7 @@ def init_worker(
         Iris(base_iri),
         build_id,
         started,
+        shacl_engine,
     )
     _freeze()
 
@@ -137,6 +158,11 @@ def _freeze() -> None:
     of the time spent per document."""
     gc.collect()
     gc.freeze()
+
+
+def _ntriples(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
+    """Triples as N-Triples, written by Oxigraph."""
+    return ox.serialize(ox_triples(triples), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def subclass_axioms(ontology: Graph) -> Graph:
@@ -182,7 +208,7 @@ def process(task: Task) -> Entry | Failure:
         )
         subjects = descriptions(graph, shared)
         t2 = time.perf_counter()
-        results = validate_document(built.graph, built.name, task.source, ctx)  # uses it up
+        results = validate_document(built.graph, graph, built.name, task.source, ctx)
         t3 = time.perf_counter()
         # in parallel here, not in the publish and reason stages
         dump = GraphDump.of(str(built.name), graph).to_bytes()
@@ -240,22 +266,21 @@ def add_revisions(graph: Graph, iris: Iris, doc_id: str, history: tuple[str, ...
         newer = older
 
 
-def validate_document(graph: Graph, name: URIRef, label: str, ctx: Context) -> list[Result]:
-    """The SHACL results about the nodes ``graph`` describes, with the reference nodes it
-    points at in view. ``graph`` is validated in place: the reference triples and the
-    ontology's subclass axioms are added to it."""
+def validate_document(
+    graph: Graph, graph_nt: bytes, name: URIRef, label: str, ctx: Context
+) -> list[Result]:
+    """The SHACL results about the nodes ``graph`` (``graph_nt`` in N-Triples) describes,
+    with the reference nodes it points at in view, and the ontology's subclass axioms."""
     nodes = {t for triple in graph for t in (triple[0], triple[2]) if isinstance(t, URIRef)}
-    context = Graph()
-    for node in nodes:
-        for triple in ctx.reference.get(node, ()):
-            context.add(triple)
+    pointed = [node for node in nodes if node in ctx.reference_nt]
     described = {str(s) for s in graph.subjects()}
-    outcome = validate(
-        {name: graph, ctx.reference_name: context},
-        ctx.classes,
+    data = b"".join([graph_nt, *(ctx.reference_nt[node] for node in pointed), ctx.classes_nt])
+    outcome = validate_ntriples(
+        data,
+        {str(name): described, str(ctx.reference_name): {str(n) for n in pointed}},
         ctx.shapes,
-        {name: label, ctx.reference_name: "reference data"},
-        scratch=name,
+        {str(name): label, str(ctx.reference_name): "reference data"},
+        ctx.shacl_engine,
     )
     return [r for r in outcome.results if r.focus in described]
 

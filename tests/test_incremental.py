@@ -697,3 +697,32 @@ def test_the_affected_nodes_triples_are_read_from_one_graph_of_each_kind(
     result = run(config(tmp_path, folder))
     assert result.report.reasoning["method"] == "around the change"
     assert compared and compared[0] > 1000
+
+
+def test_the_shacl_engines_make_the_same_build(tmp_path: Path) -> None:
+    """The fast SHACL engine and the reference one (pySHACL) find the same results, per page
+    and across pages, over the devset and two pages that contradict each other."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in [*SEED_DIR.glob("*.txt"), *DEVSET.glob("*.txt")]:
+        shutil.copy(page, folder)
+    text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
+    (folder / "first.txt").write_text(text, encoding="utf-8")
+    month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
+    (folder / "second.txt").write_text(
+        DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
+    )
+    said = {}
+    for engine in ("shacl", "pyshacl"):
+        out = tmp_path / engine
+        result = run(replace(project_config(out, folder), keep_going=True, shacl_engine=engine))
+        said[engine] = (
+            sorted(
+                (d.source, d.status, tuple(d.errors), tuple(d.warnings))
+                for d in result.report.documents
+            ),
+            sorted(result.report.validation),
+        )
+    documents, validation = said["shacl"]
+    assert {status for _source, status, _errors, _warnings in documents} == {"built", "invalid"}
+    assert validation and said["shacl"] == said["pyshacl"]
