@@ -42,7 +42,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
 
@@ -81,21 +81,38 @@ class _Requests:
         self.in_flight = 0
         self.held = 0
         self.retiring = False  # a query overran: the process is on its way out
+        self.worker: Any = None  # gunicorn's worker, as the hooks give it
 
     def only_held_left(self) -> bool:
+        """Whether the process may end now: it is retiring and serves nothing but the held
+        requests. Under gunicorn's threaded worker, by its count of connections, once it has
+        stopped accepting: a connection accepted while the worker took in its stop signal
+        has no request yet (the hooks run once it is read) and must not be cut (a client saw
+        a reset so); a worker without that count is left to gunicorn's graceful stop."""
         with self.lock:
-            return self.retiring and self.counted and self.in_flight <= self.held
+            if not (self.retiring and self.counted):
+                return False
+            worker = self.worker
+            if worker is None:  # the hooks were called without one (tests)
+                return self.in_flight <= self.held
+            connections = getattr(worker, "nr_conns", None)
+            accepting = getattr(worker, "_accepting", True)
+            alive = getattr(worker, "alive", True)
+            if connections is None or accepting or alive:
+                return False
+            return bool(connections <= self.held)
 
 
 _requests = _Requests()
 _local = threading.local()  # .environ: the request this thread answers, under gunicorn
 
 
-def request_started(_worker: object, _req: object) -> None:
+def request_started(worker: object, _req: object) -> None:
     """gunicorn ``pre_request`` hook: one more request in this worker."""
     with _requests.lock:
         _requests.counted = True
         _requests.in_flight += 1
+        _requests.worker = worker
 
 
 def request_ended(_worker: object, _req: object, _environ: object, _resp: object) -> None:

@@ -293,3 +293,28 @@ def test_the_watchdog_fires_only_deadlines_that_pass() -> None:
     assert fired == ["passing"]
     assert not watchdog.disarm(passing)  # it fired: its query's thread must not answer
     assert watchdog.disarm(later)
+
+
+def test_a_retiring_worker_ends_only_once_no_connection_but_the_held_ones_is_left() -> None:
+    """Under gunicorn's threaded worker the process ends early by the worker's own count of
+    connections, once it has stopped accepting: one accepted while the worker took in its stop
+    signal has no request yet, and cutting it gave a client a reset."""
+    from types import SimpleNamespace
+
+    from server.inprocess import _Requests
+
+    requests = _Requests()
+    worker = SimpleNamespace(alive=True, _accepting=True, nr_conns=2)
+    requests.counted, requests.retiring, requests.worker = True, True, worker
+    requests.in_flight = requests.held = 1  # the runaway's request, and nothing else started
+    assert not requests.only_held_left()  # still accepting
+    worker.alive = False
+    assert not requests.only_held_left()  # the stop signal taken in, the loop not yet left
+    worker._accepting = False
+    assert not requests.only_held_left()  # a connection besides the runaway's
+    worker.nr_conns = 1
+    assert requests.only_held_left()
+    del worker.nr_conns  # a worker that does not count them: gunicorn's graceful stop
+    assert not requests.only_held_left()
+    requests.worker = None  # hooks called without a worker: by the requests they counted
+    assert requests.only_held_left()
