@@ -21,20 +21,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from kg_builder import workers
 from kg_builder.cli import main as kg_build
+from kg_builder.triples import Triples
 from kg_builder.validate import SHACL_ENGINES, Result
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _copy(graph: Graph) -> Graph:
-    copy = Graph()
-    for triple in graph:
-        copy.add(triple)
-    return copy
 
 
 def _key(result: Result) -> tuple[str, ...]:
@@ -50,14 +44,14 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus.is_dir():
         parser.error(f"--corpus {args.corpus}: not a folder of pages")
-    captured: list[tuple[Graph, bytes, URIRef, str]] = []
+    captured: list[tuple[Triples, bytes, URIRef, str]] = []
     contexts: list[workers.Context] = []
     validate = workers.validate_document
 
     def keep(
-        graph: Graph, graph_nt: bytes, name: URIRef, label: str, ctx: workers.Context
+        graph: Triples, graph_nt: bytes, name: URIRef, label: str, ctx: workers.Context
     ) -> list[Result]:
-        captured.append((_copy(graph), graph_nt, name, label))
+        captured.append((graph, graph_nt, name, label))
         contexts[:] = [ctx]
         return validate(graph, graph_nt, name, label, ctx)
 

@@ -32,6 +32,7 @@ from kg_builder.namespaces import (
     XSD,
 )
 from kg_builder.reference import MEETING_TYPES
+from kg_builder.triples import Triples
 
 QUOTE_CONTEXT = 32
 
@@ -49,13 +50,17 @@ class BuildInfo:
 class DocumentGraph:
     doc_id: str
     name: URIRef
-    graph: Graph
+    triples: Triples
+
+    @property
+    def graph(self) -> Graph:
+        """The triples in an rdflib ``Graph`` (made on each call)."""
+        return self.triples.graph()
 
 
 def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph:
     doc = ex.document
-    g = Graph()
-    g.bind("osce", str(OSCE._NS))
+    g = Triples()
     subject = iris.document(doc.doc_id)
     source = iris.source(doc.doc_id)
     name = iris.document_graph(doc.doc_id)
@@ -136,7 +141,7 @@ def build_document(ex: Extraction, iris: Iris, info: BuildInfo) -> DocumentGraph
     return DocumentGraph(doc.doc_id, name, g)
 
 
-def _meeting(g: Graph, ex: Extraction, iris: Iris, meeting: MeetingRef) -> None:
+def _meeting(g: Triples, ex: Extraction, iris: Iris, meeting: MeetingRef) -> None:
     """A meeting: its place (or host State), its date — a typed literal for a day, month or
     year, an OWL-Time interval (``time:hasTime``) for a span or an ISO week, labelled with
     the week — its type as a concept of the meeting-types scheme, its participants; a
@@ -174,7 +179,7 @@ def _meeting(g: Graph, ex: Extraction, iris: Iris, meeting: MeetingRef) -> None:
     g.add((meeting.iri, OSCE.meetingType, concept))
 
 
-def _place(g: Graph, place: PlaceRef) -> None:
+def _place(g: Triples, place: PlaceRef) -> None:
     g.add((place.iri, RDF.type, OSCE.City if place.city is not None else OSCE.Place))
     canonical = place.city.name if place.city is not None else place.name
     g.add((place.iri, SKOS.prefLabel, Literal(canonical, lang="en")))
@@ -197,7 +202,7 @@ def _place(g: Graph, place: PlaceRef) -> None:
         )
 
 
-def _annotations(g: Graph, ex: Extraction, iris: Iris, source: URIRef) -> None:
+def _annotations(g: Triples, ex: Extraction, iris: Iris, source: URIRef) -> None:
     text = ex.document.text
     for mention in ex.mentions:
         ann = iris.mention(ex.document.doc_id, mention.start, mention.end)
@@ -234,7 +239,7 @@ def datetime_literal(moment: datetime) -> Literal:
 
 
 def _provenance(
-    g: Graph,
+    g: Triples,
     ex: Extraction,
     iris: Iris,
     info: BuildInfo,

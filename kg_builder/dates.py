@@ -6,11 +6,15 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 from kg_builder.namespaces import RDF, TIME, XSD
 from kg_builder.parse import MONTHS
+
+if TYPE_CHECKING:
+    from kg_builder.triples import TripleSink
 
 PARTIAL_DATE = re.compile(r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?$")
 # The OWL-Time property that carries an instant's position at each precision.
@@ -38,7 +42,7 @@ def partial_date(text: str) -> Literal:
 
 
 def add_interval(
-    graph: Graph, interval: URIRef, start: Literal | None, end: Literal | None
+    graph: TripleSink, interval: URIRef, start: Literal | None, end: Literal | None
 ) -> None:
     """An OWL-Time interval ``interval`` with instants ``#start`` / ``#end`` at their precision."""
     graph.add((interval, RDF.type, TIME.Interval))

@@ -43,6 +43,7 @@ from kg_builder.parse import Document
 from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
+from kg_builder.triples import Triples, TripleSink
 from kg_builder.validate import (
     DEFAULT_SHACL_ENGINE,
     Result,
@@ -199,16 +200,16 @@ def process(task: Task) -> Entry | Failure:
         t1 = time.perf_counter()
         info = BuildInfo(ctx.build_id, ctx.started, {doc.doc_id: task.source})
         built = build_document(extraction, ctx.iris, info)
-        add_revisions(built.graph, ctx.iris, doc.doc_id, task.history)
-        graph = built.graph.serialize(format="nt", encoding="utf-8")
-        triples = len(built.graph)
+        add_revisions(built.triples, ctx.iris, doc.doc_id, task.history)
+        graph = built.triples.ntriples()
+        triples = len(built.triples)
         own, shared = own_and_shared(
-            sorted({str(s) for s in built.graph.subjects() if isinstance(s, URIRef)}),
+            sorted({str(s) for s in built.triples.subjects() if isinstance(s, URIRef)}),
             str(ctx.iris.document(doc.doc_id)),
         )
         subjects = descriptions(graph, shared)
         t2 = time.perf_counter()
-        results = validate_document(built.graph, graph, built.name, task.source, ctx)
+        results = validate_document(built.triples, graph, built.name, task.source, ctx)
         t3 = time.perf_counter()
         # in parallel here, not in the publish and reason stages
         dump = GraphDump.of(str(built.name), graph).to_bytes()
@@ -254,7 +255,7 @@ def process(task: Task) -> Entry | Failure:
     )
 
 
-def add_revisions(graph: Graph, iris: Iris, doc_id: str, history: tuple[str, ...]) -> None:
+def add_revisions(graph: TripleSink, iris: Iris, doc_id: str, history: tuple[str, ...]) -> None:
     """An edited page keeps its history: the source as read now ``prov:wasRevisionOf`` the
     version read before it (named by its hash), and so on back to the first one seen."""
     newer = iris.source(doc_id)
@@ -267,7 +268,7 @@ def add_revisions(graph: Graph, iris: Iris, doc_id: str, history: tuple[str, ...
 
 
 def validate_document(
-    graph: Graph, graph_nt: bytes, name: URIRef, label: str, ctx: Context
+    graph: Triples, graph_nt: bytes, name: URIRef, label: str, ctx: Context
 ) -> list[Result]:
     """The SHACL results about the nodes ``graph`` (``graph_nt`` in N-Triples) describes,
     with the reference nodes it points at in view, and the ontology's subclass axioms."""

@@ -183,3 +183,29 @@ def test_devset_and_heldout_pages_build_together(tmp_path: Path) -> None:
     result = run(config, now=FIXED_TIME)
     assert [d.status for d in result.report.documents] == ["built"] * 23
     assert result.report.validation == []
+
+
+def test_a_pages_triples_are_written_as_rdflib_would_write_them() -> None:
+    """The build keeps a page's triples in a plain set and Oxigraph writes them: the same RDF
+    (parsed by Oxigraph, which keeps lexical forms) as an rdflib graph written by rdflib."""
+    from datetime import datetime
+
+    from kg_builder.build import BuildInfo, build_document
+    from kg_builder.extract import extract
+    from kg_builder.gazetteer import build_gazetteer
+    from kg_builder.parse import parse
+    from kg_builder.reference import build_reference
+
+    pages = sorted((ROOT / "tests" / "fixtures" / "devset").glob("*.txt"))
+    docs = [parse(page) for page in [*pages, *(ROOT / "data" / "sources").glob("*.txt")]]
+    reference = build_reference(ROOT / "data" / "reference", docs, IRIS)
+    ontology = Graph().parse(ROOT / "ontology" / "osce.ttl")
+    gazetteer = build_gazetteer(reference.graph, ontology, IRIS)
+    for doc in docs:
+        info = BuildInfo("b", datetime(2020, 1, 1), {})
+        built = build_document(extract(doc, gazetteer, IRIS), IRIS, info)
+        written = built.triples.ntriples()
+        assert written.count(b"\n") == len(built.triples) > 300
+        ours = set(ox.parse(written, ox.RdfFormat.N_TRIPLES))
+        rdflibs = built.graph.serialize(format="nt", encoding="utf-8")
+        assert ours == set(ox.parse(rdflibs, ox.RdfFormat.N_TRIPLES)), doc.doc_id
