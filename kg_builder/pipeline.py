@@ -96,6 +96,7 @@ from kg_builder.namespaces import OSCE, OWL, RDF
 from kg_builder.parse import Document, NavMenu, parse
 from kg_builder.publish import (
     PARTIAL,
+    BackgroundLoader,
     StagedRelease,
     clean_partials,
     pause_point,
@@ -221,7 +222,10 @@ def run(
     with lock_out_dir(config.out_dir):
         try:
             release = _run(config, started, build_id, attempt, progress, bars)
-        except KgError as exc:
+        except BaseException as exc:
+            attempt.give_up_staged()
+            if not isinstance(exc, KgError):
+                raise
             attempt.report.status = "failed"
             attempt.report.error = str(exc)
             iris = Iris(config.base_iri) if _valid_base(config) else None
@@ -254,6 +258,16 @@ class _Attempt:
     validation: Graph | None = None
     # the report's Turtle as the release has it, and what it was made from
     turtle: tuple[tuple[object, ...], str] | None = None
+    # a build from nothing: the release staged before the documents stage, and the loader
+    # of its store (``publish.BackgroundLoader``), given up if the build fails
+    staged: StagedRelease | None = None
+    loader: BackgroundLoader | None = None
+
+    def give_up_staged(self) -> None:
+        if self.loader is not None:
+            self.loader.stop()
+        if self.staged is not None:
+            self.staged.abandon()
 
     def report_turtle(self, iris: Iris) -> str:
         """The report as Turtle, made again only when what it says changed since the
@@ -507,6 +521,13 @@ def _run(
         read.clear()
 
     # 4. Extract, build and validate the documents that changed, in parallel with --jobs.
+    # From nothing, the release is staged now and each page goes into its store as it is
+    # accepted, beside the workers (``publish.BackgroundLoader``).
+    base = previous if manifest is not None else None
+    if base is None and tasks:
+        attempt.staged = StagedRelease(config.out_dir, build_id, None)
+        attempt.loader = attempt.staged.loader()
+    loader = attempt.loader
     progress(f"build {len(tasks)} of {len(items)} document(s)")
     with _timed(report, "documents"):
         outcomes = _run_tasks(
@@ -530,10 +551,13 @@ def _run(
                     )
                     continue
                 cache.put(outcome)
+                graph = outcome.graph
                 # read back when needed: bounded memory
                 outcome.graph = outcome.dump = b""
                 outcome.reasoning = None
                 accept(outcome, new=True)
+                if loader is not None and entries.get(outcome.doc_id) is outcome:
+                    loader.add(str(iris.document_graph(outcome.doc_id)), graph)
     pause_point("built")
     if invalid and not config.keep_going:
         report.documents = [DocumentReport.from_dict(e.report) for e in entries.values()]
@@ -570,9 +594,11 @@ def _run(
 
     # 6. Stage the release: from a checkpoint of the served store, replacing what changed.
     progress("stage the release")
-    base = previous if manifest is not None else None
     with _timed(report, "store"):
-        staged = StagedRelease(config.out_dir, build_id, base)
+        if loader is not None:
+            loader.finish()  # the pages the workers made last
+        staged = attempt.staged or StagedRelease(config.out_dir, build_id, base)
+    loaded = loader.loaded if loader is not None else set()
     try:
         # After a few edits the process holds millions of long-lived objects (the documents'
         # cache entries) and the stages make little garbage with cycles: no full collections.
@@ -598,6 +624,7 @@ def _run(
                 progress,
                 {source.label: source.sha for source in sources},
                 few,
+                loaded,
             )
     except BaseException:
         staged.abandon()
@@ -629,7 +656,10 @@ def _publish(
     progress: Callable[[str], None],
     shas: dict[str, str],
     few: bool,
+    loaded: set[str],
 ) -> Release:
+    """Stage and publish the release. ``loaded``: the graphs the store already holds (the
+    pages loaded beside the documents stage, building from nothing)."""
     known = manifest.documents if manifest is not None else {}
     wanted = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
     wanted |= {str(iris.document_graph(doc_id)) for doc_id in entries}
@@ -646,8 +676,9 @@ def _publish(
         if reference_changed:
             graphs.append((str(iris.reference_graph()), reference_nt))
         cache = DocCache(config.out_dir)
+        names = ((str(iris.document_graph(e.doc_id)), e) for e in changed)
         staged.replace_many(
-            chain(graphs, ((str(iris.document_graph(e.doc_id)), cache.graph(e)) for e in changed))
+            chain(graphs, ((name, cache.graph(e)) for name, e in names if name not in loaded))
         )
     pause_point("staged")
     _give_back_memory(collect=not few)
@@ -747,6 +778,7 @@ def _publish(
         seconds = {**staged.seconds, "ontology_docs": round(time.perf_counter() - t0, 2)}
         report.publish["seconds"] = seconds
         report.publish["dumps_copied_graphs"] = staged.dumps_copied
+        report.publish["graphs_loaded_beside_documents"] = len(loaded)
         new_manifest = Manifest(
             fingerprint=fp,
             context=context,

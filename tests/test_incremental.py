@@ -99,6 +99,8 @@ def test_changed_document_is_the_only_one_rebuilt(
     tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
 ) -> None:
     first = run(config(tmp_path, corpus))
+    # from nothing, the pages went into the store as they were built
+    assert first.report.publish["graphs_loaded_beside_documents"] == 3
     edited = corpus / PAGES[0]
     old_sha = json.loads((first.release.root / "manifest.json").read_text())["documents"][
         "dev01_minsk_group_vienna_2019-03-29"
@@ -121,6 +123,7 @@ def test_changed_document_is_the_only_one_rebuilt(
     older = IRIS.source_version(doc_id, old_sha)
     assert f"<{IRIS.source(doc_id)}> <{PROV.wasRevisionOf}> <{older}>" in revisions
     # The dumps copy the unchanged page's pieces from the first release's, and hold the store.
+    assert second.report.publish["graphs_loaded_beside_documents"] == 0  # from the base
     # (the seed's and dev02's, and the runs of inferences the edit did not change)
     index = PieceIndex.read(second.release.nquads_gz)
     assert index is not None

@@ -153,3 +153,37 @@ def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_pat
     assert objects == {"http://o2"}
     old = ox.Store.read_only(str(one.store))
     assert len(list(old.quads_for_pattern(None, None, None, None))) == 2  # the base is untouched
+
+
+def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
+    tmp_path: Path,
+) -> None:
+    from kg_builder.errors import PublishError
+
+    staged = StagedRelease(tmp_path, "b1")
+    loader = staged.loader()
+    graphs = {
+        f"http://example.org/g/{i}": b"<http://s> <http://p> <http://o%d> .\n" % i
+        for i in range(50)
+    }
+    for name, nt in graphs.items():
+        loader.add(name, nt)
+    loader.finish()
+    assert loader.loaded == set(graphs) <= staged.touched
+    assert staged.graph_names() == set(graphs)
+    assert len(staged.store) == 50
+    staged.abandon()
+
+    broken = StagedRelease(tmp_path, "b2")
+    loader = broken.loader()
+    loader.add("http://example.org/g/x", b"<http://s> <http://p> not a term .\n")
+    with pytest.raises(PublishError, match="cannot write the release"):
+        loader.finish()
+    broken.abandon()
+
+    stopped = StagedRelease(tmp_path, "b3")
+    loader = stopped.loader()
+    loader.add("http://example.org/g/y", b"<http://s> <http://p> <http://o> .\n")
+    loader.stop()  # the build failed: what waits is not loaded, the thread ends
+    assert not loader._thread.is_alive()
+    stopped.abandon()
