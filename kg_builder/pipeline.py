@@ -462,10 +462,9 @@ def _run(
     references = ReferenceCache(config.out_dir)
     with _timed(report, "reference"):
         ref_key = reference_key(fp, ((i.doc_id, i.menu) for i in items if i.menu is not None))
-        kept_reference = None if config.force else references.get(ref_key)
-        if kept_reference is not None:
-            reference_nt, warnings = kept_reference
-            reference = ReferenceData(Graph().parse(data=reference_nt, format="nt"), warnings)
+        cached = None if config.force else _kept_reference(references.get(ref_key))
+        if cached is not None:
+            reference, reference_nt = cached
         else:
             reference = build_reference(
                 config.reference_dir, [i.menu_holder() for i in items], iris
@@ -1171,12 +1170,11 @@ def _validate_shared(
     ontology_graph = str(iris.ontology_graph())  # its subclass axioms are added below
     describers = _Describers(entries, iris, focus)
     graphs = {s: [g for g in describers.graphs(s) if g != ontology_graph] for s in focus}
-    kept = staged.describe_in(graphs)
+    kept = staged.quads_in(graphs)
     objects = {q.object.value for q in kept if isinstance(q.object, ox.NamedNode)} - focus
     typed = _Describers(entries, iris, objects)
-    kept.extend(
-        staged.types_in({o: [g for g in typed.graphs(o) if g != ontology_graph] for o in objects})
-    )
+    typed_in = {o: [g for g in typed.graphs(o) if g != ontology_graph] for o in objects}
+    kept.extend(staged.quads_in(typed_in, str(RDF.type)))
     subjects_by_graph: dict[str, set[str]] = {}
     reference_graph = ox.NamedNode(str(iris.reference_graph()))
     for quad in kept:
@@ -1387,6 +1385,17 @@ def _sha256(path: Path) -> str:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return ""
+
+
+def _kept_reference(kept: tuple[bytes, list[str]] | None) -> tuple[ReferenceData, bytes] | None:
+    """The reference data kept in the cache and its N-Triples, or None when there is none or
+    its graph does not parse (a damaged file: the reference data is made again)."""
+    if kept is None:
+        return None
+    try:
+        return ReferenceData(Graph().parse(data=kept[0], format="nt"), kept[1]), kept[0]
+    except (ParserError, SyntaxError, UnicodeDecodeError):
+        return None
 
 
 def _canonical_nt(graph: Graph) -> bytes:

@@ -194,26 +194,16 @@ class StagedRelease:
         if self.store.contains_named_graph(graph):
             self.store.remove_graph(graph)
 
-    def describe_in(self, graphs: dict[str, list[str]]) -> list[Quad]:
-        """The quads of each subject of ``graphs`` in the named graphs listed for it."""
+    def quads_in(self, graphs: dict[str, list[str]], predicate: str | None = None) -> list[Quad]:
+        """The quads of each subject of ``graphs`` (with ``predicate``, if given) in the named
+        graphs listed for it."""
+        p = ox.NamedNode(predicate) if predicate is not None else None
         return [
             quad
             for subject, names in graphs.items()
             for name in names
             for quad in self.store.quads_for_pattern(
-                ox.NamedNode(subject), None, None, ox.NamedNode(name)
-            )
-        ]
-
-    def types_in(self, graphs: dict[str, list[str]]) -> list[Quad]:
-        """The ``rdf:type`` quads of each node of ``graphs`` in the named graphs listed for it."""
-        rdf_type = ox.NamedNode(str(RDF.type))
-        return [
-            quad
-            for node, names in graphs.items()
-            for name in names
-            for quad in self.store.quads_for_pattern(
-                ox.NamedNode(node), rdf_type, None, ox.NamedNode(name)
+                ox.NamedNode(subject), p, None, ox.NamedNode(name)
             )
         ]
 

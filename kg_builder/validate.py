@@ -55,7 +55,6 @@ class Result:
 class ValidationOutcome:
     conforms: bool
     results: tuple[Result, ...]
-    report: Graph
 
     @property
     def violations(self) -> tuple[Result, ...]:
@@ -113,50 +112,6 @@ def load_shapes(directory: Path) -> Graph:
     return shapes
 
 
-def validate(
-    graphs: dict[URIRef, Graph],
-    ontology: Graph,
-    shapes: Graph,
-    labels: dict[URIRef, str] | None = None,
-    *,
-    scratch: URIRef | None = None,
-    engine: str = DEFAULT_SHACL_ENGINE,
-) -> ValidationOutcome:
-    """Validate the union of ``graphs``; ``labels`` name each graph in messages (a file path).
-
-    ``scratch`` names one of ``graphs`` (the largest) that the caller no longer needs: the
-    others are added to it and it is validated in place, which saves copying it (a quarter
-    of the time for a document)."""
-    subjects = {name: set(g.subjects()) for name, g in graphs.items()}
-    data = graphs[scratch] if scratch is not None else Graph()
-    for name, graph in graphs.items():
-        if name != scratch:
-            data += graph
-    return validate_union(data, subjects, ontology, shapes, labels, engine)
-
-
-def validate_union(
-    data: Graph,
-    subjects: dict[URIRef, set[Node]],
-    ontology: Graph,
-    shapes: Graph,
-    labels: dict[URIRef, str] | None = None,
-    engine: str = DEFAULT_SHACL_ENGINE,
-) -> ValidationOutcome:
-    """Validate ``data``, the union of named graphs whose subjects are ``subjects`` (by graph
-    name: a result names the graphs that describe its focus node), in place: the ontology is
-    added to it."""
-    # What pySHACL does with ont_graph (mix the ontology into a copy of the data graph),
-    # done here on the union already made, and validated in place: one copy less.
-    data += ontology
-    if engine == "pyshacl":
-        conforms, found = _pyshacl_results(data, shapes)
-    else:
-        conforms, found = _shacl_results(data.serialize(format="nt", encoding="utf-8"), shapes)
-    named = {str(name): label for name, label in (labels or {}).items()}
-    return _outcome(conforms, found, _named_subjects(subjects), named)
-
-
 def validate_ntriples(
     data: bytes,
     subjects: dict[str, set[str]],
@@ -192,11 +147,7 @@ def _outcome(
             Result(", ".join(owners) or "(no graph)", focus, shape, path, severity, message)
         )
     results.sort(key=lambda r: (r.graph, r.focus, r.path, r.message))
-    return ValidationOutcome(conforms, tuple(results), results_report(results))
-
-
-def _named_subjects(subjects: dict[URIRef, set[Node]]) -> dict[str, set[str]]:
-    return {str(name): {str(s) for s in nodes} for name, nodes in subjects.items()}
+    return ValidationOutcome(conforms, tuple(results))
 
 
 def _pyshacl_results(data: Graph, shapes: Graph) -> tuple[bool, list[_Found]]:

@@ -662,6 +662,12 @@ def test_the_reference_data_is_made_again_only_when_its_inputs_change(
     assert any("copy_of_the_seed" in triple for triple in added)
     kept = list((tmp_path / "out" / "cache" / "reference").iterdir())
     assert len(kept) == 2  # this build's graph and warnings: the others removed
+    (damaged,) = (p for p in kept if p.suffix == ".nt")
+    damaged.write_bytes(b"<not a triple\n")  # a kept graph that does not parse: made again
+    edited.write_text(edited.read_text() + "\nThey will report to the Council.\n")
+    fourth = run(config(tmp_path, corpus))
+    assert len(made) == 3 and fourth.report.status == "ok"
+    assert graph_nt(fourth.release.store, IRIS.reference_graph()) == reference | added
 
 
 def test_the_affected_nodes_triples_are_read_from_one_graph_of_each_kind(
