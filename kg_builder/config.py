@@ -31,7 +31,12 @@ SETTINGS: tuple[Setting, ...] = (
         "SHACL engine: shacl (fast, Rust) or pyshacl (the reference, slow).",
     ),
     # --- builds (kg_builder.pipeline, issue 6) ---
-    Setting("jobs", "1", "Worker processes that extract, build and validate documents."),
+    Setting(
+        "jobs",
+        "1",
+        "Worker processes that extract, build and validate documents (and threads that count "
+        "the VoID statistics).",
+    ),
     Setting(
         "keep_going",
         "false",

@@ -377,6 +377,28 @@ def test_update_chained_over_random_edits() -> None:
         current, store, stats = edited, after, updated_stats
 
 
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_statistics_on_threads_are_the_count_one_query_after_another(threads: int) -> None:
+    """The queries of a count run side by side; the numbers do not depend on how many."""
+    rng = random.Random(threads)
+    terms = [iri(f"s{i}") for i in range(20)]
+    classes = [iri("A"), iri("B"), ox.BlankNode("c")]
+    contents = {
+        graph(str(g)): {
+            (rng.choice(terms), TYPE, rng.choice(classes))
+            if rng.random() < 0.4
+            else (rng.choice(terms), rng.choice([LABEL, iri("p")]), rng.choice(terms))
+            for _ in range(30)
+        }
+        for g in range(6)
+    }
+    store = store_of(contents, [])
+    one_by_one = statistics(store, threads=1)
+    assert statistics(store, threads=threads) == one_by_one
+    assert one_by_one.graph_triples == {g: len(ts) for g, ts in contents.items()}
+    assert one_by_one.triples == len(set().union(*contents.values()))
+
+
 def test_statistics_json_round_trip() -> None:
     stats = statistics(store_of(STATES))
     assert Statistics.from_json(stats.to_json()) == stats
