@@ -47,7 +47,7 @@ import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,6 +106,7 @@ from kg_builder.publish import (
 from kg_builder.reason import (
     ENGINE_LABELS,
     VOCABULARY,
+    Inference,
     LineFilter,
     Relevance,
     collector_paused,
@@ -682,31 +683,52 @@ def _publish(
     pause_point("staged")
     _give_back_memory(collect=not few)
 
-    # Constraints that span documents: the entities described by more than one graph.
-    with _timed(report, "validate_shared"):
-        # Only what another graph also describes can break a constraint across documents.
-        described = Counter(s for e in entries.values() for s in e.subjects)
-        in_reference = {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
-        subjects = {s for e in changed for s in e.subjects if described[s] > 1 or s in in_reference}
-        if reference_changed:
-            subjects |= in_reference
-        shared = _validate_shared(
+    # The whole graph's closure, when it will be needed, is computed from the cache on a
+    # thread while the constraints across documents are checked: the engine lets go of the
+    # interpreter. A withdrawn document (--keep-going) makes it stale: it is then made again.
+    keys = [e.key for e in entries.values()] + [reference_hash]
+    reused = manifest is not None and manifest.inferred_key == inferred_key(fp, keys)
+    axiomatic = any(e.axiomatic for e in entries.values())
+    whole = manifest is None or not few or reference_changed
+    ahead = (
+        _ClosureAhead(
+            partial(
+                _closure_from_cache,
+                staged.root,
+                ontology,
+                reference,
+                reference_nt,
+                list(entries.values()),
+                cache,
+                config.reasoner,
+            )
+        )
+        if whole and not axiomatic and not (reused and not config.force)
+        else None
+    )
+    try:
+        withdrawn = _check_across_documents(
             staged,
-            subjects,
+            report,
+            attempt,
             iris,
             ontology,
             shapes,
-            entries,
+            reference,
             reference_nt,
+            entries,
+            changed,
             reference_changed,
-            config.shacl_engine,
+            known,
+            config,
         )
-    if shared:
-        attempt.validation = results_report(shared)
-        report.validation = [r.line() for r in shared]
-        if not config.keep_going:
-            raise _validation_failed(shared, config)
-        _withdraw(staged, shared, report, iris, entries, known, DocCache(config.out_dir))
+    except BaseException:
+        if ahead is not None:
+            ahead.discard()
+        raise
+    if withdrawn and ahead is not None:
+        ahead.discard()
+        ahead = None
 
     _give_back_memory(collect=not few)
 
@@ -715,6 +737,8 @@ def _publish(
     inferred_key_ = inferred_key(fp, keys)
     with _timed(report, "reason"):
         if manifest is not None and manifest.inferred_key == inferred_key_ and not config.force:
+            if ahead is not None:
+                ahead.discard()
             report.reasoning = {
                 "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
                 "reused": True,
@@ -722,7 +746,7 @@ def _publish(
             staged.keep_inferred()
         else:
             progress("reason")
-            axiomatic = any(e.axiomatic for e in entries.values())
+            axiomatic = any(e.axiomatic for e in entries.values())  # withdrawals change it
             if manifest is None:
                 local: dict[str, object] | str = "no previous release"
             elif not few:
@@ -736,6 +760,8 @@ def _publish(
                     staged, iris, ontology, reference, reference_nt, config, entries
                 )
             if isinstance(local, dict):
+                if ahead is not None:
+                    ahead.discard()
                 report.reasoning = local
             else:
                 _reason_over_everything(
@@ -750,6 +776,7 @@ def _publish(
                     config,
                     axiomatic,
                     few,
+                    ahead,
                 )
                 report.reasoning["not_around_the_change"] = local
     pause_point("reasoned")
@@ -814,6 +841,51 @@ def _publish(
         write_atomic(release.root / REPORT_TXT, report.summary())
         pause_point("written")
         return promote(config.out_dir, release, config.keep_releases)
+
+
+def _check_across_documents(
+    staged: StagedRelease,
+    report: BuildReport,
+    attempt: _Attempt,
+    iris: Iris,
+    ontology: Graph,
+    shapes: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    entries: dict[str, Entry],
+    changed: list[Entry],
+    reference_changed: bool,
+    known: dict[str, ManifestDoc],
+    config: BuildConfig,
+) -> bool:
+    """The constraints that span documents: the entities described by more than one graph.
+    Violations fail the build, or (``--keep-going``) withdraw the documents concerned:
+    then ``True``."""
+    with _timed(report, "validate_shared"):
+        # Only what another graph also describes can break a constraint across documents.
+        described = Counter(s for e in entries.values() for s in e.subjects)
+        in_reference = {str(s) for s in reference.subjects() if isinstance(s, URIRef)}
+        subjects = {s for e in changed for s in e.subjects if described[s] > 1 or s in in_reference}
+        if reference_changed:
+            subjects |= in_reference
+        shared = _validate_shared(
+            staged,
+            subjects,
+            iris,
+            ontology,
+            shapes,
+            entries,
+            reference_nt,
+            reference_changed,
+            config.shacl_engine,
+        )
+    if shared:
+        attempt.validation = results_report(shared)
+        report.validation = [r.line() for r in shared]
+        if not config.keep_going:
+            raise _validation_failed(shared, config)
+        _withdraw(staged, shared, report, iris, entries, known, DocCache(config.out_dir))
+    return bool(shared)
 
 
 def _local_inference(
@@ -897,40 +969,100 @@ def _reason_over_everything(
     config: BuildConfig,
     axiomatic: bool,
     few: bool,
+    ahead: _ClosureAhead | None = None,
 ) -> None:
-    """The OWL 2 RL closure of the whole graph, into the staged store's inferred graph."""
-    given = staged.root / "reasoning-input.ttl"  # in the release being staged
-    t0 = time.perf_counter()
-    if axiomatic:  # the relevance may change
-        source = "store"
+    """The OWL 2 RL closure of the whole graph, into the staged store's inferred graph:
+    ``ahead``'s, when it was computed beforehand."""
+    if ahead is not None:
+        closure = ahead.result()
+    elif axiomatic:  # the relevance may change: the input is read from the store
+        given = staged.root / "reasoning-input.ttl"  # in the release being staged
+        t0 = time.perf_counter()
         schema = _reasoning_input(staged, ontology, [str(iris.inferred_graph())], given)
+        t1 = time.perf_counter()
+        inference = reason_file(given, config.reasoner, schema=schema)
+        given.unlink()
+        closure = _Closure(inference, "store", t1 - t0, time.perf_counter() - t1)
+        del schema
     else:
-        source = "cache"
-        schema = _cached_reasoning_input(
-            given, ontology, reference, reference_nt, entries.values(), cache
+        closure = _closure_from_cache(
+            staged.root, ontology, reference, reference_nt, entries.values(), cache, config.reasoner
         )
-    t1 = time.perf_counter()
-    inference = reason_file(given, config.reasoner, schema=schema)
-    t2 = time.perf_counter()
-    given.unlink()
-    del schema
     _give_back_memory(collect=not few)
+    t2 = time.perf_counter()
+    inference = closure.inference
     staged.replace_inferred(iris.inferred_graph(), inference.inferred)
     report.reasoning = {
         "engine": ENGINE_LABELS[inference.engine],
         "method": "whole graph",
         "inconsistencies": 0,
-        "input_from": source,  # the documents' cached lines, or a scan of the store
+        "input_from": closure.source,  # the documents' cached lines, or a scan of the store
         "seconds": {  # what the reason stage's time went to
-            "select_input": round(t1 - t0, 2),
-            "engine": round(t2 - t1, 2),
+            "select_input": round(closure.select_seconds, 2),
+            "engine": round(closure.engine_seconds, 2),
             "store_inferences": round(time.perf_counter() - t2, 2),
         },
     }
+    if ahead is not None:
+        report.reasoning["beside_validate_shared"] = True
     report.dropped = {
         "inferred_not_valid_rdf": inference.dropped_invalid,
         "inferred_trivial": inference.dropped_trivial,
     }
+
+
+@dataclass
+class _Closure:
+    """The inferences of the whole graph, how its input was selected and the time taken."""
+
+    inference: Inference
+    source: str  # "cache" or "store"
+    select_seconds: float
+    engine_seconds: float
+
+
+def _closure_from_cache(
+    root: Path,
+    ontology: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    entries: Iterable[Entry],
+    cache: DocCache,
+    reasoner: str,
+) -> _Closure:
+    """The closure of the whole graph, its input made from the documents' cached lines
+    (no document states an axiom), written for the engine under ``root``."""
+    given = root / "reasoning-input.ttl"
+    t0 = time.perf_counter()
+    schema = _cached_reasoning_input(given, ontology, reference, reference_nt, entries, cache)
+    t1 = time.perf_counter()
+    try:
+        inference = reason_file(given, reasoner, schema=schema)
+    finally:
+        given.unlink(missing_ok=True)
+    return _Closure(inference, "cache", t1 - t0, time.perf_counter() - t1)
+
+
+class _ClosureAhead:
+    """A closure computed on a thread while the caller goes on; :meth:`result` waits for it
+    (and raises its error), :meth:`discard` waits and forgets it."""
+
+    def __init__(self, compute: Callable[[], _Closure]) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="closure")
+        self._future = self._pool.submit(compute)
+
+    def result(self) -> _Closure:
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+    def discard(self) -> None:
+        """Wait for the thread (it writes under the staged release, which may be removed
+        next), its result and error unused."""
+        with suppress(BaseException):
+            self._future.result()
+        self._pool.shutdown()
 
 
 def _statistics(

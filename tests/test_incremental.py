@@ -735,3 +735,34 @@ def test_the_shacl_engines_make_the_same_build(tmp_path: Path) -> None:
     documents, validation = said["shacl"]
     assert {status for _source, status, _errors, _warnings in documents} == {"built", "invalid"}
     assert validation and said["shacl"] == said["pyshacl"]
+
+
+def test_a_closure_made_beside_the_check_across_pages_is_not_used_when_pages_are_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """Building from nothing, the whole graph's closure is computed while the pages are
+    checked against each other; when that check withdraws pages (--keep-going), the closure
+    is made again without them: the inferences are those of a build without those pages."""
+    from tests.conftest import FIXED_TIME
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in DEVSET.glob("dev0[1-4]*.txt"):
+        shutil.copy(page, folder)
+    text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
+    (folder / "first.txt").write_text(text, encoding="utf-8")
+    month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
+    (folder / "second.txt").write_text(
+        DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
+    )
+    checked = run(replace(project_config(tmp_path / "a", folder), keep_going=True), now=FIXED_TIME)
+    withdrawn = {Path(d.source).name for d in checked.report.documents if d.status == "invalid"}
+    assert withdrawn == {"first.txt", "second.txt"}
+    assert "beside_validate_shared" not in checked.report.reasoning
+    for name in withdrawn:
+        (folder / name).unlink()
+    clean = run(project_config(tmp_path / "b", folder), now=FIXED_TIME)
+    assert clean.report.reasoning["beside_validate_shared"] is True
+    inferred = IRIS.inferred_graph()
+    assert graph_nt(checked.release.store, inferred) == graph_nt(clean.release.store, inferred)
+    assert len(graph_nt(clean.release.store, inferred)) > 1000
