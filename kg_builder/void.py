@@ -156,9 +156,7 @@ def statistics(
             distinct_subjects=int(terms["subjects"].value),
             distinct_objects=int(terms["objects"].value),
             classes=classes.result(),
-            class_entities={
-                row["c"].value: int(row["n"].value) for row in partitions.result()
-            },
+            class_entities={row["c"].value: int(row["n"].value) for row in partitions.result()},
             graph_triples={row["g"].value: int(row["n"].value) for row in graphs.result()},
         )
 
