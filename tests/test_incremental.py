@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -766,3 +768,68 @@ def test_a_closure_made_beside_the_check_across_pages_is_not_used_when_pages_are
     inferred = IRIS.inferred_graph()
     assert graph_nt(checked.release.store, inferred) == graph_nt(clean.release.store, inferred)
     assert len(graph_nt(clean.release.store, inferred)) > 1000
+
+
+def _aged(path: Path, seconds: float = 10) -> None:
+    """Make ``path`` look hashed long after its last change: its recorded hash time moves on
+    (the change time cannot be set back)."""
+    hashes = json.loads(path.read_text())
+    for record in hashes["files"].values():
+        record[5] += int(seconds * 1e9)
+    path.write_text(json.dumps(hashes))
+
+
+def test_a_source_whose_stat_is_unchanged_is_not_read_again(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"first version")
+    first = cache.FileHashes(tmp_path)
+    digest = first.sha256(page)
+    assert digest == hashlib.sha256(b"first version").hexdigest() and first.read == 1
+    first.save()
+    racy = cache.FileHashes(tmp_path)  # changed just before it was hashed: read again
+    assert racy.sha256(page) == digest and racy.read == 1
+    racy.save()
+    _aged(tmp_path / "cache" / "hashes.json")
+    again = cache.FileHashes(tmp_path)
+    assert again.sha256(page) == digest and again.read == 0
+    assert cache.FileHashes(tmp_path, trust=False).sha256(page) == digest  # --force reads
+    # Same size, the modification time put back: the change time tells it.
+    told = page.stat()
+    page.write_bytes(b"other version")
+    os.utime(page, ns=(told.st_atime_ns, told.st_mtime_ns))
+    edited = cache.FileHashes(tmp_path)
+    assert edited.sha256(page) == hashlib.sha256(b"other version").hexdigest()
+    assert edited.read == 1
+    assert edited.sha256(tmp_path) == "" and edited.sha256(tmp_path / "gone.txt") == ""
+
+
+@pytest.mark.parametrize("kept", ["", "{", "[]", '{"format": 2, "files": {}}'])
+def test_kept_hashes_that_cannot_be_read_are_made_again(tmp_path: Path, kept: str) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"text")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "hashes.json").write_text(kept)
+    hashes = cache.FileHashes(tmp_path)
+    assert hashes.sha256(page) == hashlib.sha256(b"text").hexdigest() and hashes.read == 1
+    hashes.save()
+    assert json.loads((tmp_path / "cache" / "hashes.json").read_text())["format"] == 1
+
+
+def test_an_unchanged_corpus_is_told_by_its_files_stat(tmp_path: Path, corpus: Path) -> None:
+    run(config(tmp_path, corpus))
+    _aged(tmp_path / "out" / "cache" / "hashes.json")
+    reads = []
+    real = cache.FileHashes.save
+
+    def spy(self: cache.FileHashes) -> None:
+        reads.append(self.read)
+        real(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache.FileHashes, "save", spy)
+        assert run(config(tmp_path, corpus)).report.status == "unchanged"
+        page = corpus / PAGES[0]
+        page.write_text(page.read_text() + "\nThe Co-Chairs met in Vienna.\n")
+        edited = run(config(tmp_path, corpus))
+    assert reads == [0, 1]  # the edited page alone is read
+    assert [d.status for d in edited.report.documents].count("built") == 1
