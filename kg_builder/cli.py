@@ -5,17 +5,20 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # imported where used: the HTTP stack takes 0.2 s to import
+    from kg_builder.push import PushConfig, PushResult
 
 from kg_builder import __version__
 from kg_builder.config import SETTINGS, BuildConfig
 from kg_builder.errors import EXIT_INTERNAL, EXIT_INVALID, KgError
-from kg_builder.fetch import is_url
 from kg_builder.layout import Release
 from kg_builder.pipeline import lock_out_dir, run
-from kg_builder.push import PushConfig, PushResult, check_url, public_url, push, state_path_for
 from kg_builder.reason import ENGINES
+from kg_builder.sidecar import is_url
 from kg_builder.validate import SHACL_ENGINES
 
 HELP = {s.name: s.help for s in SETTINGS}
@@ -23,6 +26,8 @@ DEFAULT = {s.name: s.default for s in SETTINGS}
 
 
 def _check_push_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from kg_builder.push import check_url
+
     if value is not None and (problem := check_url(value)):
         raise click.BadParameter(problem)
     return value
@@ -263,6 +268,8 @@ def main(
             )
     code = EXIT_INVALID if report.failed else 0
     if push_url is not None:
+        from kg_builder.push import PushConfig
+
         pushing = PushConfig(
             url=push_url,
             token=push_token,
@@ -281,6 +288,8 @@ def _push(
     release: Release, pushing: PushConfig, config: BuildConfig, *, quiet: bool, debug: bool
 ) -> int:
     """Push the published ``release`` (``--push``); the exit code it adds."""
+    from kg_builder.push import public_url, push, state_path_for
+
     url = public_url(pushing.url)
     if (pushing.token or pushing.user or url != pushing.url) and url.startswith("http://"):
         host = url.split("/")[2].split(":")[0]

@@ -37,7 +37,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
@@ -58,6 +58,13 @@ from kg_builder.config import BuildConfig
 from kg_builder.errors import KgError, SourceError
 from kg_builder.iris import slugify
 from kg_builder.parse import MAX_BYTES
+from kg_builder.sidecar import (  # noqa: F401 (also named here, where they are written)
+    SIDECAR_SUFFIX,
+    is_url,
+    read_sidecar,
+    sidecar_path,
+    source_url_for,
+)
 
 PROJECT_URL = "https://w3id.org/osce-kg/"
 USER_AGENT = f"osce-kg/{__version__} (+{PROJECT_URL})"
@@ -70,7 +77,6 @@ ACCEPTED_TYPES = {
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 CHUNK = 64 * 1024
 MAX_SLUG = 80
-SIDECAR_SUFFIX = ".json"
 # Links that lead to files, not pages: a crawl does not follow them.
 NOT_PAGES = re.compile(
     r"\.(pdf|docx?|xlsx?|pptx?|odt|zip|gz|jpe?g|png|gif|svg|webp|mp[34]|avi|mov|ics|xml|rss)$",
@@ -121,11 +127,6 @@ class _Refused(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-def is_url(text: str) -> bool:
-    """Whether a SOURCES argument is a web address rather than a path."""
-    return text.lower().startswith(("http://", "https://"))
 
 
 class RetryPolicy(Retry):
@@ -708,26 +709,6 @@ def for_reader(body: bytes, charset: str | None) -> tuple[bytes, str | None]:
     except UnicodeDecodeError:
         return body, f"the bytes are not {charset} as the server declared; saved as received"
     return codecs.BOM_UTF8 + text.encode("utf-8"), f"transcoded from {charset} to UTF-8"
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + SIDECAR_SUFFIX)
-
-
-def read_sidecar(path: Path) -> Mapping[str, Any] | None:
-    """What was recorded when the page at ``path`` was fetched; ``None`` for a local file."""
-    try:
-        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def source_url_for(path: Path) -> str | None:
-    """The URL a saved page was fetched from (for ``dcterms:source``), or ``None``."""
-    data = read_sidecar(path)
-    url = data.get("url") if data else None
-    return url if isinstance(url, str) and is_url(url) else None
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

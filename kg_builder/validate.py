@@ -18,18 +18,18 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shacl
-from pyshacl import Validator
-from pyshacl.errors import ValidationFailure
-from pyshacl.graph_abstraction import DataGraph
-from pyshacl.shapes_graph import ShapesGraph
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
 from kg_builder.errors import ConfigError
 from kg_builder.namespaces import RDF, SH
+
+if TYPE_CHECKING:  # pySHACL is imported where it runs: 0.12 s that the fast engine need not pay
+    from pyshacl.shapes_graph import ShapesGraph
 
 SHACL_SPEC = "https://www.w3.org/TR/shacl/"
 SHACL_ENGINES = ("shacl", "pyshacl")
@@ -220,6 +220,11 @@ _SHAPES: dict[int, tuple[Graph, int, ShapesGraph]] = {}
 def _run_shacl(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
     """What ``pyshacl.validate(data, shacl_graph=shapes, inplace=True, allow_warnings=True)``
     does, with the shapes graph's shapes read once."""
+    from pyshacl import Validator
+    from pyshacl.errors import ValidationFailure
+    from pyshacl.graph_abstraction import DataGraph
+    from pyshacl.shapes_graph import ShapesGraph
+
     validator = Validator(
         DataGraph.from_rdflib(data),
         shacl_graph=Graph(),  # replaced below
