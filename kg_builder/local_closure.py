@@ -37,7 +37,6 @@ whole graph after edits, additions, removals and transitive chains.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -172,6 +171,53 @@ def _within(line: bytes, affected: set[bytes], constants: frozenset[bytes]) -> b
     """Whether every node of ``line`` but the ontology's terms is affected (and one is)."""
     own = [n for n in _nodes(line) if n not in constants]
     return bool(own) and all(n in affected for n in own)
+
+
+def splice(
+    previous: bytes, affected: set[bytes], constants: frozenset[bytes], local: list[bytes]
+) -> tuple[bytes, list[bytes]]:
+    """The sorted N-Triples ``previous`` without the lines of affected subjects that lie among
+    affected nodes (``_within``), and with the lines ``local``, still sorted; and the lines
+    taken out. The lines are found by binary search in the bytes, never split into a list
+    (at 10,000 pages the inferences are 600,000 lines: splitting, filtering, sorting and
+    joining them took 0.5 s)."""
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, line put in there)
+    taken: list[bytes] = []
+    for subject in affected:
+        prefix = subject + b" "
+        at = lower_bound(previous, prefix)
+        while previous.startswith(prefix, at):
+            end = previous.find(b"\n", at) + 1 or len(previous)
+            line = previous[at:end]
+            if _within(line, affected, constants):
+                edits.append((at, end, b""))
+                taken.append(line)
+            at = end
+    edits.extend((where, where, line) for line in local for where in [lower_bound(previous, line)])
+    edits.sort()
+    view = memoryview(previous)  # slices without copies: the join copies once
+    pieces: list[bytes | memoryview] = []
+    cursor = 0
+    for start, end, line in edits:
+        pieces.append(view[cursor:start])
+        pieces.append(line)
+        cursor = end
+    pieces.append(view[cursor:])
+    return b"".join(pieces), taken
+
+
+def lower_bound(data: bytes, key: bytes) -> int:
+    """The offset of the first line of the sorted lines ``data`` (each ended by a newline)
+    that is not below ``key``; ``len(data)`` when there is none."""
+    low, high = 0, len(data)  # ``low`` and ``high`` are line starts (or the end)
+    while low < high:
+        start = max(low, data.rfind(b"\n", 0, (low + high) // 2) + 1)
+        end = data.find(b"\n", start) + 1 or len(data)
+        if data[start:end] < key:
+            low = end
+        else:
+            high = start
+    return low
 
 
 def _term(token: bytes) -> ox.NamedNode | ox.BlankNode:
@@ -354,27 +400,15 @@ def local_update(
     if any(b"_:" in line for line in local):
         return "an inference around the change has a blank node"
     # The previous inferences are sorted, so those of a subject are together: only the blocks
-    # of affected subjects are looked at.
-    previous_lines = previous.splitlines(True)
-    replaced: set[int] = set()
-    for subject in affected:
-        start = subject + b" "
-        i = bisect_left(previous_lines, start)
-        while i < len(previous_lines) and previous_lines[i].startswith(start):
-            if _within(previous_lines[i], affected, constants):
-                replaced.add(i)
-            i += 1
-    old_lines = {previous_lines[i] for i in replaced}
+    # of affected subjects are looked at, and the new graph is the old one spliced.
+    inferred, old_lines = splice(previous, affected, constants, local)
     new_lines = set(local)
-    kept = [line for i, line in enumerate(previous_lines) if i not in replaced]
-    kept.extend(local)
-    kept.sort()
     return LocalUpdate(
-        b"".join(kept),
+        inferred,
         len(affected),
         len(unique),
-        len(replaced),
+        len(old_lines),
         len(local),
-        sorted(old_lines - new_lines),
-        sorted(new_lines - old_lines),
+        sorted(set(old_lines) - new_lines),
+        sorted(new_lines - set(old_lines)),
     )

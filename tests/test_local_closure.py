@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg_builder.local_closure import LocalRules, local_update, nodes
+from kg_builder.local_closure import LocalRules, _within, local_update, lower_bound, nodes, splice
 from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, Relevance, in_schema, reason_file
 
@@ -140,3 +140,45 @@ def test_an_ontology_with_a_joining_construct_declines(tmp_path: Path) -> None:
         tmp_path,
     )
     assert update == "the ontology uses http://www.w3.org/2002/07/owl#intersectionOf"
+
+
+def test_lower_bound_is_bisect_over_the_lines() -> None:
+    rng = random.Random(5)
+    for _round in range(200):
+        lines = sorted(
+            f"<{rng.choice('abcde')}{rng.randint(0, 30)}> x .\n".encode()
+            for _ in range(rng.randint(0, 12))
+        )
+        data = b"".join(lines)
+        for key in [b"", b"<a", b"<c1", b"<e9> x .\n", b"<z", *lines]:
+            expected = sum(len(line) for line in lines if line < key)
+            assert lower_bound(data, key) == expected, (lines, key)
+
+
+def test_splice_is_filter_and_sort_of_the_lines() -> None:
+    """What local_update did before it spliced: split the previous inferences into lines,
+    drop the affected subjects' lines among affected nodes, add the local ones, sort."""
+    rng = random.Random(11)
+    names = [f"<https://e.org/n{i}>".encode() for i in range(12)]
+    constants = frozenset({b"<https://e.org/Class>"})
+    objects = [*names, *constants]
+    for _round in range(300):
+
+        def line() -> bytes:
+            return b"%s <https://e.org/p%d> %s .\n" % (
+                rng.choice(names),
+                rng.randint(0, 2),
+                rng.choice(objects),
+            )
+
+        previous = b"".join(sorted({line() for _ in range(rng.randint(0, 40))}))
+        affected = set(rng.sample(names, rng.randint(0, 5)))
+        local = sorted({line() for _ in range(rng.randint(0, 6))})
+        local = [x for x in local if _within(x, affected, constants)]
+        kept, taken = [], []
+        for x in previous.splitlines(True):
+            subject = x.split(b" ", 1)[0]
+            (taken if subject in affected and _within(x, affected, constants) else kept).append(x)
+        spliced, removed = splice(previous, affected, constants, local)
+        assert spliced == b"".join(sorted(kept + local))
+        assert sorted(removed) == sorted(taken)
