@@ -43,7 +43,7 @@ PACKAGE = Path(__file__).resolve().parent
 CACHE = "cache"
 DOCS = "docs"
 MANIFEST = "manifest.json"
-FORMAT = 3  # bump when the entry layout changes
+FORMAT = 4  # bump when the entry layout changes
 
 
 def _hash_files(digest: hashlib._Hash, files: Iterable[Path], root: Path | None = None) -> None:
@@ -123,17 +123,14 @@ class Entry:
     subjects: dict[str, str]
     axiomatic: bool = False  # may state an axiom or owl:sameAs (reason.LineFilter.split)
     # the IRIs it describes that only it can describe: under its document's IRI and "/"
-    # (its mentions), written after that prefix, "mention/12-20#quote" (``own_subjects``);
-    # nine in ten of a page's subjects, kept apart without digests to keep entries small
-    own: list[str] = field(default_factory=list)
+    # (its mentions), written after that prefix, "mention/12-20#quote"; nine in ten of a
+    # page's subjects, kept in a file of their own (``DocCache.own_subjects``): only a full
+    # count of the VoID numbers reads them, and they were 45% of the entries' JSON. ``None``:
+    # not read.
+    own: list[str] | None = None
     graph: bytes = b""
     dump: bytes = b""  # GraphDump.to_bytes(): the graph's share of the dumps
     reasoning: bytes | None = None  # the lines of ``graph`` an OWL 2 RL rule can act on
-
-    def own_subjects(self, document_iri: str) -> Iterator[str]:
-        """The IRIs of ``own``, the document's IRI being ``document_iri``."""
-        prefix = document_iri + "/"
-        return (prefix + suffix for suffix in self.own)
 
 
 class DocCache:
@@ -151,6 +148,24 @@ class DocCache:
 
     def _reasoning_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.reasoning.nt"
+
+    def _own_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.own"
+
+    def own_subjects(self, entry: Entry, document_iri: str) -> Iterator[str]:
+        """The IRIs of ``entry``'s own subjects (``Entry.own``), the document's IRI being
+        ``document_iri``: from the entry, its file, or (the file missing) its graph."""
+        prefix = document_iri + "/"
+        own = entry.own
+        if own is None:
+            try:
+                text = self._own_path(entry.key).read_text(encoding="utf-8")
+                own = text.split("\n") if text else []
+            except (OSError, ValueError):
+                start = f"<{prefix}".encode()
+                found = (line.split(b"> ", 1)[0] for line in self.graph(entry).splitlines())
+                own = sorted({s[len(start) :].decode() for s in found if s.startswith(start)})
+        return (prefix + suffix for suffix in own)
 
     def get(self, key: str, *, graph: bool = True) -> Entry | None:
         """The entry named ``key``; with ``graph=False`` without reading its graph."""
@@ -213,9 +228,11 @@ class DocCache:
     def put(self, entry: Entry) -> None:
         meta_path, graph_path = self._paths(entry.key)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
-        bulky = ("graph", "dump", "reasoning")
+        bulky = ("graph", "dump", "reasoning", "own")
         meta = {k: v for k, v in asdict(entry).items() if k not in bulky}
         _write_bytes(graph_path, entry.graph)  # the graph first: a meta file implies its graph
+        if entry.own is not None:
+            _write_bytes(self._own_path(entry.key), "\n".join(entry.own).encode("utf-8"))
         if entry.dump:
             _write_bytes(self._dump_path(entry.key), entry.dump)
         if entry.reasoning is not None:  # made by the worker (empty is an answer too)
@@ -233,6 +250,7 @@ class DocCache:
                 path.with_suffix(".nt").unlink(missing_ok=True)
                 path.with_suffix(".dump").unlink(missing_ok=True)
                 path.with_suffix(".reasoning.nt").unlink(missing_ok=True)
+                path.with_suffix(".own").unlink(missing_ok=True)
                 removed += 1
         for path in self.root.glob("*/.*.tmp"):
             path.unlink(missing_ok=True)

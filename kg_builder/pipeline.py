@@ -1087,10 +1087,11 @@ def _statistics(
     if stats is None:
         # the documents' subjects are in their cache entries: no filtered scan for entities
         others = (iris.ontology_graph(), iris.reference_graph(), iris.inferred_graph())
+        cache = DocCache(config.out_dir)
         iri_subjects = chain(
             chain.from_iterable(e.subjects for e in entries.values()),
             chain.from_iterable(
-                e.own_subjects(str(iris.document(e.doc_id))) for e in entries.values()
+                cache.own_subjects(e, str(iris.document(e.doc_id))) for e in entries.values()
             ),
             staged.iri_subjects(str(n) for n in others),
         )

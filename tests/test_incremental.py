@@ -618,8 +618,12 @@ def test_the_digests_tell_the_subjects_described_unalike_as_the_store_does(
             graphs_of.setdefault(subject.value, set()).add(graph.value)
     del store
     owned = 0
+    kept = cache.DocCache(tmp_path / "out")
+    assert any(e.own is None for e in entries.values())  # read from the cache: in their file
     for doc_id, entry in entries.items():
-        own = set(entry.own_subjects(str(IRIS.document(doc_id))))
+        own = set(kept.own_subjects(entry, str(IRIS.document(doc_id))))
+        kept._own_path(entry.key).unlink(missing_ok=True)  # without it, taken from the graph
+        assert set(kept.own_subjects(entry, str(IRIS.document(doc_id)))) == own
         owned += len(own)
         name = str(IRIS.document_graph(doc_id))
         assert own | set(entry.subjects) == {s for s, g in graphs_of.items() if name in g}
