@@ -43,6 +43,7 @@ import fcntl
 import gc
 import hashlib
 import multiprocessing as mp
+import os
 import resource
 import time
 from collections import Counter
@@ -119,7 +120,7 @@ from kg_builder.reason import (
 )
 from kg_builder.reference import ReferenceData, build_reference
 from kg_builder.report import BuildReport, DocumentReport, write_atomic
-from kg_builder.sidecar import source_url_for
+from kg_builder.sidecar import SIDECAR_SUFFIX, source_url_for
 from kg_builder.validate import (
     SHACL_SPEC,
     Result,
@@ -140,6 +141,7 @@ from kg_builder.workers import (
 )
 
 SOURCE_SUFFIXES = (".txt", ".html", ".htm")
+FEW_TASKS = 16  # documents built in this process without freezing the context (set_context)
 MAX_LISTED_VIOLATIONS = 5
 REPORT_TXT = "report.txt"
 T = TypeVar("T")
@@ -375,8 +377,13 @@ def _run(
         )
         hashes = FileHashes(config.out_dir, trust=not config.force)
         display = _display_paths()
+        fetched = _with_sidecars(files)  # a listing per folder, not an open per page
         sources = [
-            _Source(path, source_url_for(path) or display(path), hashes.sha256(path))
+            _Source(
+                path,
+                (source_url_for(path) if path in fetched else None) or display(path),
+                hashes.sha256(path),
+            )
             for path in files
         ]
         hashes.save()
@@ -1451,7 +1458,8 @@ def _run_tasks(
         set_context(
             Context.create(
                 reference, ontology, shapes, iris, build_id, started, config.shacl_engine
-            )
+            ),
+            freeze=len(tasks) > FEW_TASKS,
         )
         try:
             for task in _bar(tasks, "build", bars):
@@ -1554,25 +1562,41 @@ def _unchanged(config: BuildConfig, fp: str, sources: list[_Source], manifest: M
     return not (config.prune and any(label not in given for label in by_source))
 
 
+def _with_sidecars(files: list[Path]) -> set[Path]:
+    """The ``files`` that have a sidecar beside them (``kg_builder.sidecar``: pages fetched
+    from the web): a listing per folder rather than an open per page."""
+    texts = [os.fspath(path) for path in files]
+    sidecars: set[str] = set()
+    for folder in {os.path.dirname(text) for text in texts}:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        sidecars.update(os.path.join(folder, n) for n in names if n.endswith(SIDECAR_SUFFIX))
+    return {
+        path for path, text in zip(files, texts, strict=True) if text + SIDECAR_SUFFIX in sidecars
+    }
+
+
 def _display_paths() -> Callable[[Path], str]:
     """A source's path, resolved, relative to the working directory when it lies below it.
     Each folder is resolved once (``Path.resolve`` looks up every component of every path:
-    0.4 s for 10,000 pages); a file that is a link is resolved on its own."""
-    cwd = Path.cwd()
-    folders: dict[Path, Path] = {}
+    0.4 s for 10,000 pages), and the rest is string work; a file that is a link is resolved
+    on its own."""
+    cwd = os.path.join(os.getcwd(), "")
+    folders: dict[str, str] = {}
 
     def display(path: Path) -> str:
-        if path.is_symlink():
-            resolved = path.resolve()
+        text = os.fspath(path)
+        if os.path.islink(text):
+            resolved = str(path.resolve())
         else:
-            folder = folders.get(path.parent)
+            parent, name = os.path.split(text)
+            folder = folders.get(parent)
             if folder is None:
-                folder = folders[path.parent] = path.parent.resolve()
-            resolved = folder / path.name
-        try:
-            return str(resolved.relative_to(cwd))
-        except ValueError:
-            return str(resolved)
+                folder = folders[parent] = str(Path(parent or ".").resolve())
+            resolved = os.path.join(folder, name)
+        return resolved.removeprefix(cwd) if resolved.startswith(cwd) else resolved
 
     return display
 
