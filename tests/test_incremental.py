@@ -837,3 +837,24 @@ def test_an_unchanged_corpus_is_told_by_its_files_stat(tmp_path: Path, corpus: P
         edited = run(config(tmp_path, corpus))
     assert reads == [0, 1]  # the edited page alone is read
     assert [d.status for d in edited.report.documents].count("built") == 1
+
+
+def test_the_manifest_is_written_as_asdict_would_write_it_and_read_back(tmp_path: Path) -> None:
+    from dataclasses import asdict
+
+    manifest = cache.Manifest(
+        fingerprint="f",
+        context="c",
+        reference="r",
+        inferred_key="i",
+        documents={
+            "b": cache.ManifestDoc("b", "s2", "pages/b.txt", "k2", ["old"]),
+            "a": cache.ManifestDoc("a", "s1", "pages/é.txt", "k1"),
+        },
+        failed={"pages/x.txt": {"sha256": "", "doc_id": "", "status": "failed", "errors": ["e"]}},
+    )
+    text = manifest.to_json()
+    assert text == json.dumps(asdict(manifest), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    path = tmp_path / "manifest.json"
+    path.write_text(text, encoding="utf-8")
+    assert cache.Manifest.read(path) == manifest
