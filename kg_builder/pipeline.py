@@ -230,6 +230,7 @@ def run(
         try:
             release = _run(config, started, build_id, attempt, progress, bars)
         except BaseException as exc:
+            gc.unfreeze()
             attempt.give_up_staged()
             if not isinstance(exc, KgError):
                 raise
@@ -238,6 +239,7 @@ def run(
             iris = Iris(config.base_iri) if _valid_base(config) else None
             _write_report(config.out_dir, attempt, iris)
             raise
+        gc.unfreeze()  # what _run froze goes back to the collector
     return BuildResult(release, attempt.report)
 
 
@@ -472,6 +474,10 @@ def _run(
             items.append(item)
 
     pause_point("parsed")
+    # What was read so far (the cache entries of 10,000 pages: millions of objects) lives to
+    # the end of the build: out of the cycle collector's sight, so that each full collection
+    # does not walk it again (eight of them took 1.0 s of a 7.8 s build after one edit).
+    gc.freeze()
 
     # 2. The reference data: curated files and the pages' menus.
     references = ReferenceCache(config.out_dir)

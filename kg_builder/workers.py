@@ -124,6 +124,7 @@ class Context:
 
 
 _CONTEXT: Context | None = None
+_FROZEN = False  # set_context froze the collector's objects
 
 
 def init_worker(
@@ -181,12 +182,14 @@ def set_context(context: Context | None, *, freeze: bool = True) -> None:
     which hands everything back to the cycle collector. ``freeze=False`` for a few documents:
     the full collection that freezing starts with (0.2 s once 10,000 cache entries are
     read) would cost more than it saves."""
-    global _CONTEXT
+    global _CONTEXT, _FROZEN
     _CONTEXT = context
     if context is not None and freeze:
         _freeze()
-    elif context is None:
+        _FROZEN = True
+    elif context is None and _FROZEN:
         gc.unfreeze()
+        _FROZEN = False
 
 
 def process(task: Task) -> Entry | Failure:
