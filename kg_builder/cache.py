@@ -96,8 +96,25 @@ def fingerprint(
 def context_hash(menus: Iterable[dict[str, list[str]] | None]) -> str:
     """The hash of the distinct menus of the corpus: the part of the reference data (and so
     of the gazetteer) that comes from the pages themselves."""
-    distinct = sorted({json.dumps(m, sort_keys=True) for m in menus if m is not None})
+    distinct = sorted({m for m in canonical_menus(menus) if m is not None})
     return hashlib.sha256("\n".join(distinct).encode()).hexdigest()
+
+
+def canonical_menus(menus: Iterable[dict[str, list[str]] | None]) -> list[str | None]:
+    """Each menu as JSON with sorted keys; each distinct menu written once (the pages of a
+    site share one or two: 10,000 writes took 0.1 s)."""
+    written: dict[tuple[tuple[str, tuple[str, ...]], ...], str] = {}
+    found: list[str | None] = []
+    for menu in menus:
+        if menu is None:
+            found.append(None)
+            continue
+        form = tuple((k, tuple(v)) for k, v in menu.items())
+        text = written.get(form)
+        if text is None:
+            text = written[form] = json.dumps(menu, sort_keys=True)
+        found.append(text)
+    return found
 
 
 def entry_key(
@@ -240,20 +257,24 @@ class DocCache:
         _write_bytes(meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
     def retain(self, keys: set[str]) -> int:
-        """Remove the entries not in ``keys`` (of documents no release refers to)."""
+        """Remove the entries not in ``keys`` (of documents no release refers to), and files
+        left half-written. Listed with ``os.scandir``: no path object per file (50,000
+        files at 10,000 pages)."""
         removed = 0
         if not self.root.is_dir():
             return 0
-        for path in self.root.glob("*/*.json"):
-            if path.stem not in keys:
-                path.unlink(missing_ok=True)
-                path.with_suffix(".nt").unlink(missing_ok=True)
-                path.with_suffix(".dump").unlink(missing_ok=True)
-                path.with_suffix(".reasoning.nt").unlink(missing_ok=True)
-                path.with_suffix(".own").unlink(missing_ok=True)
-                removed += 1
-        for path in self.root.glob("*/.*.tmp"):
-            path.unlink(missing_ok=True)
+        for folder in os.scandir(self.root):
+            if not folder.is_dir():
+                continue
+            with os.scandir(folder.path) as listing:
+                names = [e.name for e in listing]
+            for name in names:
+                key = name.split(".", 1)[0]
+                if name.startswith(".") and name.endswith(".tmp"):
+                    Path(folder.path, name).unlink(missing_ok=True)
+                elif key not in keys:
+                    Path(folder.path, name).unlink(missing_ok=True)
+                    removed += name.endswith(".json")
         return removed
 
     def clear(self) -> None:
@@ -298,7 +319,14 @@ class ReferenceCache:
 def reference_key(fingerprint_: str, menus: Iterable[tuple[str, dict[str, list[str]]]]) -> str:
     """What the reference data is made of: the fingerprint (the curated files, the code,
     the GeoNames data) and the pages that have a menu, by id, with their menus."""
-    pages = json.dumps([[doc_id, menu] for doc_id, menu in menus], sort_keys=True)
+    listed = list(menus)
+    texts = canonical_menus(menu for _doc_id, menu in listed)
+    # json.dumps([[doc_id, menu], ...], sort_keys=True), each distinct menu written once
+    pages = (
+        "["
+        + ", ".join(f"[{json.dumps(d)}, {t}]" for (d, _m), t in zip(listed, texts, strict=True))
+        + "]"
+    )
     return hashlib.sha256(f"{fingerprint_}\0{pages}".encode()).hexdigest()
 
 

@@ -170,9 +170,12 @@ def collect_sources(
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in SOURCE_SUFFIXES and p.is_file()
-            )
+            with os.scandir(path) as listing:  # the listing tells regular files: no stat each
+                found = sorted(
+                    path / e.name
+                    for e in listing
+                    if os.path.splitext(e.name)[1].lower() in SOURCE_SUFFIXES and e.is_file()
+                )
             if not found:
                 raise SourceError(
                     "folder holds no pages (*.txt, *.html or *.htm)", subject=str(path)

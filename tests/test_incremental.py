@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 from collections import Counter
@@ -858,3 +859,51 @@ def test_the_manifest_is_written_as_asdict_would_write_it_and_read_back(tmp_path
     path = tmp_path / "manifest.json"
     path.write_text(text, encoding="utf-8")
     assert cache.Manifest.read(path) == manifest
+
+
+def test_the_reference_key_and_context_hash_are_those_of_the_menus_json() -> None:
+    """Each distinct menu is written once; the keys are what writing every page's menu gives
+    (so that the reference data kept by earlier builds is found again)."""
+    rng = random.Random(3)
+    sections = ["Fields of work", "b", "a", "Ç"]
+    for _round in range(100):
+        menus = [
+            (
+                f'page{i}é"',
+                {
+                    k: [f"x{rng.randint(0, 3)}ü" for _ in range(2)]
+                    for k in sections[: rng.randint(0, 4)]
+                },
+            )
+            for i in range(rng.randint(0, 6))
+        ]
+        pages = json.dumps([[d, m] for d, m in menus], sort_keys=True)
+        assert (
+            cache.reference_key("fp", menus) == hashlib.sha256(f"fp\0{pages}".encode()).hexdigest()
+        )
+        distinct = sorted({json.dumps(m, sort_keys=True) for _d, m in menus})
+        expected = hashlib.sha256("\n".join(distinct).encode()).hexdigest()
+        assert cache.context_hash([m for _d, m in menus] + [None]) == expected
+
+
+def test_the_cache_keeps_only_the_entries_releases_refer_to(tmp_path: Path, corpus: Path) -> None:
+    first = run(config(tmp_path, corpus))
+    docs = tmp_path / "out" / "cache" / "docs"
+    keys = {
+        d.key for d in cache.Manifest.read(first.release.root / "manifest.json").documents.values()
+    }  # type: ignore[union-attr]
+    stray = docs / "ab" / ("ab" + "0" * 62)
+    stray.parent.mkdir(exist_ok=True)
+    stray.with_suffix(".nt").write_bytes(b"")  # a graph whose entry was never written
+    (docs / "ab" / ".half.json.123.tmp").write_bytes(b"")
+    page = corpus / PAGES[0]
+    for line in ("\nThe Co-Chairs met in Vienna.\n", "\nThey met again in Geneva.\n"):
+        page.write_text(page.read_text() + line)
+        last = run(config(tmp_path, corpus))
+    manifest = cache.Manifest.read(last.release.root / "manifest.json")
+    assert manifest is not None
+    kept = {p.name.split(".", 1)[0] for p in docs.glob("*/*")}
+    assert kept >= {d.key for d in manifest.documents.values()}
+    assert len(keys - kept) == 1  # the first version of the edited page: gone
+    assert not list(docs.glob("ab/*"))
+    assert {p.suffix for p in docs.glob("*/*")} == {".json", ".nt", ".dump", ".own"}
