@@ -94,6 +94,7 @@ def build_once(
         "peak_rss_by_stage_mib": report.get("peak_rss_mib", {}),
         "triples": report.get("triples", {}),
         "reasoning": report.get("reasoning", {}),
+        "publish": report.get("publish", {}),  # what the publish stage's time went to
         "log": str(log),
     }
 
