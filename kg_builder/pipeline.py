@@ -48,9 +48,9 @@ import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import chain
@@ -61,6 +61,7 @@ from typing import TypeVar, cast
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
+from rdflib.term import Node
 
 from kg_builder import __version__, places
 from kg_builder.cache import (
@@ -100,9 +101,11 @@ from kg_builder.publish import (
     BackgroundLoader,
     StagedRelease,
     clean_partials,
+    ox_triples,
     pause_point,
     promote,
     rdflib_quads,
+    sorted_ntriples,
     turtle,
 )
 from kg_builder.reason import (
@@ -715,16 +718,10 @@ def _publish(
     whole = manifest is None or not few or reference_changed
     ahead = (
         _ClosureAhead(
-            partial(
-                _closure_from_cache,
-                staged.root,
-                ontology,
-                reference,
-                reference_nt,
-                list(entries.values()),
-                cache,
-                config.reasoner,
-            )
+            staged.root,
+            config,
+            _reasoning_schema(ontology, reference, reference_nt),
+            list(entries.values()),
         )
         if whole and not axiomatic and not (reused and not config.force)
         else None
@@ -1005,18 +1002,24 @@ def _reason_over_everything(
         t1 = time.perf_counter()
         inference = reason_file(given, config.reasoner, schema=schema)
         given.unlink()
-        closure = _Closure(inference, "store", t1 - t0, time.perf_counter() - t1)
+        closure = _Closure.of(inference, "store", t1 - t0, time.perf_counter() - t1)
         del schema
     else:
         closure = _closure_from_cache(
-            staged.root, ontology, reference, reference_nt, entries.values(), cache, config.reasoner
+            staged.root,
+            config.reasoner,
+            _reasoning_schema(ontology, reference, reference_nt),
+            entries.values(),
+            cache,
         )
     _give_back_memory(collect=not few)
     t2 = time.perf_counter()
-    inference = closure.inference
-    staged.replace_inferred(iris.inferred_graph(), inference.inferred)
+    if isinstance(closure.inferred, bytes):  # sorted N-Triples, made in another process
+        staged.replace_inferred_nt(iris.inferred_graph(), closure.inferred)
+    else:
+        staged.replace_inferred(iris.inferred_graph(), closure.inferred)
     report.reasoning = {
-        "engine": ENGINE_LABELS[inference.engine],
+        "engine": ENGINE_LABELS[closure.engine],
         "method": "whole graph",
         "inconsistencies": 0,
         "input_from": closure.source,  # the documents' cached lines, or a scan of the store
@@ -1029,50 +1032,96 @@ def _reason_over_everything(
     if ahead is not None:
         report.reasoning["beside_validate_shared"] = True
     report.dropped = {
-        "inferred_not_valid_rdf": inference.dropped_invalid,
-        "inferred_trivial": inference.dropped_trivial,
+        "inferred_not_valid_rdf": closure.dropped_invalid,
+        "inferred_trivial": closure.dropped_trivial,
     }
 
 
 @dataclass
 class _Closure:
-    """The inferences of the whole graph, how its input was selected and the time taken."""
+    """The inferences of the whole graph (rdflib triples, or sorted N-Triples when they were
+    made in another process), how its input was selected and the time taken."""
 
-    inference: Inference
+    inferred: set[tuple[Node, Node, Node]] | bytes
+    dropped_invalid: int
+    dropped_trivial: int
+    engine: str
     source: str  # "cache" or "store"
     select_seconds: float
     engine_seconds: float
 
+    @classmethod
+    def of(cls, inference: Inference, source: str, select: float, engine: float) -> _Closure:
+        return cls(
+            inference.inferred,
+            inference.dropped_invalid,
+            inference.dropped_trivial,
+            inference.engine,
+            source,
+            select,
+            engine,
+        )
+
 
 def _closure_from_cache(
     root: Path,
-    ontology: Graph,
-    reference: Graph,
-    reference_nt: bytes,
+    reasoner: str,
+    schema_parts: tuple[LineFilter, Graph, bytes],
     entries: Iterable[Entry],
     cache: DocCache,
-    reasoner: str,
 ) -> _Closure:
     """The closure of the whole graph, its input made from the documents' cached lines
     (no document states an axiom), written for the engine under ``root``."""
     given = root / "reasoning-input.ttl"
     t0 = time.perf_counter()
-    schema = _cached_reasoning_input(given, ontology, reference, reference_nt, entries, cache)
+    schema = _cached_reasoning_input(given, schema_parts, entries, cache)
     t1 = time.perf_counter()
     try:
         inference = reason_file(given, reasoner, schema=schema)
     finally:
         given.unlink(missing_ok=True)
-    return _Closure(inference, "cache", t1 - t0, time.perf_counter() - t1)
+    return _Closure.of(inference, "cache", t1 - t0, time.perf_counter() - t1)
+
+
+def _closure_elsewhere(
+    root: Path,
+    reasoner: str,
+    schema_parts: tuple[LineFilter, Graph, bytes],
+    entries: list[Entry],
+    out_dir: Path,
+) -> _Closure:
+    """``_closure_from_cache`` in a worker process: the inferences come back as sorted
+    N-Triples (one string rather than 600,000 triples of rdflib terms to pickle)."""
+    closure = _closure_from_cache(root, reasoner, schema_parts, entries, DocCache(out_dir))
+    if not isinstance(closure.inferred, bytes):
+        data = ox.serialize(ox_triples(closure.inferred), format=ox.RdfFormat.N_TRIPLES)
+        closure.inferred = sorted_ntriples(data or b"")
+    return closure
 
 
 class _ClosureAhead:
-    """A closure computed on a thread while the caller goes on; :meth:`result` waits for it
-    (and raises its error), :meth:`discard` waits and forgets it."""
+    """The whole graph's closure computed in a process of its own while the caller goes on
+    (the cross-page check holds the interpreter's lock for much of its time, and so does
+    reading the engine's input and output: on threads of one process the two took 52 s
+    together at 10,000 pages). :meth:`result` waits for it (and raises its error),
+    :meth:`discard` waits and forgets it."""
 
-    def __init__(self, compute: Callable[[], _Closure]) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="closure")
-        self._future = self._pool.submit(compute)
+    def __init__(
+        self,
+        root: Path,
+        config: BuildConfig,
+        schema_parts: tuple[LineFilter, Graph, bytes],
+        entries: list[Entry],
+    ) -> None:
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context(method))
+        light = [  # what the input is made of: the kept lines (or the cache), not the graph
+            replace(e, graph=b"", dump=b"", subjects={}, own=None, report={}, results=[])
+            for e in entries
+        ]
+        self._future = self._pool.submit(
+            _closure_elsewhere, root, config.reasoner, schema_parts, light, config.out_dir
+        )
 
     def result(self) -> _Closure:
         try:
@@ -1081,7 +1130,7 @@ class _ClosureAhead:
             self._pool.shutdown()
 
     def discard(self) -> None:
-        """Wait for the thread (it writes under the staged release, which may be removed
+        """Wait for the process (it writes under the staged release, which may be removed
         next), its result and error unused."""
         with suppress(BaseException):
             self._future.result()
@@ -1233,9 +1282,7 @@ def _reasoning_schema(
 
 def _cached_reasoning_input(
     path: Path,
-    ontology: Graph,
-    reference: Graph,
-    reference_nt: bytes,
+    schema_parts: tuple[LineFilter, Graph, bytes],
     entries: Iterable[Entry],
     cache: DocCache,
 ) -> Graph:
@@ -1244,7 +1291,7 @@ def _cached_reasoning_input(
     lines were kept in the cache by the worker that built it (a file copy per document
     rather than a scan of the store). ``tests/test_incremental.py`` shows both give the same
     triples."""
-    lines, schema, schema_lines = _reasoning_schema(ontology, reference, reference_nt)
+    lines, schema, schema_lines = schema_parts
     # Pages repeat what they say of shared entities (a State's type, its name): each line
     # once, as the store scan gives them (at 10,000 pages 1.9M lines are 0.9M distinct).
     seen: set[bytes] = set()

@@ -131,7 +131,10 @@ class StagedRelease:
         has that file (the graph as the checkpoint holds it), only the difference goes to the
         store: dropping 600k quads and loading them again took half a minute after one page
         changed."""
-        data = self._sorted_nt(triples)
+        self.replace_inferred_nt(name, self._sorted_nt(triples))
+
+    def replace_inferred_nt(self, name: URIRef | str, data: bytes) -> None:
+        """``replace_inferred`` with the triples as sorted N-Triples."""
         previous = self.base.inferred if self.base is not None else None
         try:
             old = previous.read_bytes() if previous is not None else None
@@ -184,9 +187,7 @@ class StagedRelease:
             return self.graph_nt(name)
 
     def _sorted_nt(self, triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
-        lines = self._serialize(ox_triples(triples), ox.RdfFormat.N_TRIPLES).splitlines(True)
-        lines.sort()
-        return b"".join(lines)
+        return sorted_ntriples(self._serialize(ox_triples(triples), ox.RdfFormat.N_TRIPLES))
 
     def drop(self, name: URIRef | str) -> None:
         self.touched.add(str(name))
@@ -455,6 +456,13 @@ def _quads(lines: list[bytes], graph: str) -> Iterator[ox.Quad]:
     """N-Triples ``lines`` as Oxigraph quads in ``graph``."""
     if lines:
         yield from ox.parse(to_nquads(b"".join(lines), graph), format=ox.RdfFormat.N_QUADS)
+
+
+def sorted_ntriples(data: bytes) -> bytes:
+    """N-Triples ``data`` with its lines sorted (as the inferred graph is kept)."""
+    lines = data.splitlines(True)
+    lines.sort()
+    return b"".join(lines)
 
 
 def turtle(graph: Iterable[tuple[Node, Node, Node]]) -> str:
