@@ -15,6 +15,7 @@ purpose, one for each kind of constraint the shapes use.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import shacl
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.exceptions import ParserError
 from rdflib.term import Node
 
@@ -258,11 +260,32 @@ def results_report(results: list[Result]) -> Graph:
         report.add((result, SH.focusNode, URIRef(r.focus)))
         report.add((result, SH.resultSeverity, SH[r.severity]))
         report.add((result, SH.resultMessage, Literal(r.message)))
-        if r.path:
-            report.add((result, SH.resultPath, URIRef(r.path)))
+        path = _path_node(report, r.path)
+        if path is not None:
+            report.add((result, SH.resultPath, path))
         if r.shape.startswith(("http://", "https://")):
             report.add((result, SH.sourceShape, URIRef(r.shape)))
     return report
+
+
+_ALTERNATIVES = re.compile(r"\((<[^<>\s]+>)(?:\|(<[^<>\s]+>))+\)")
+
+
+def _path_node(report: Graph, path: str) -> Node | None:
+    """A result's path as a SHACL path node in ``report``: an IRI, or an alternative path
+    (``(<a>|<b>)``, as the engine writes one) as a list under ``sh:alternativePath``; ``None``
+    for a path of another form, which is left out rather than made into a false IRI."""
+    if not path:
+        return None
+    if _ALTERNATIVES.fullmatch(path):
+        node = BNode()
+        members: list[Node] = [URIRef(i[1:-1]) for i in re.findall(r"<[^<>\s]+>", path)]
+        Collection(report, list_node := BNode(), members)
+        report.add((node, SH.alternativePath, list_node))
+        return node
+    if re.fullmatch(r"[a-zA-Z][\w+.-]*:[^\s<>\"{}|\\^`()]+", path):
+        return URIRef(path)
+    return None
 
 
 def _shape_name(shapes: Graph, shape: Node | None) -> str:

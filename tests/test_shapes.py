@@ -180,3 +180,29 @@ def test_the_fast_engine_gives_the_reference_engines_results(name: str, kind: st
     assert keyed["shacl"] == keyed["pyshacl"]
     assert keyed["shacl"][0] == (kind == "valid")
     assert bool(keyed["shacl"][1]) == (kind == "invalid")
+
+
+def test_a_results_path_is_a_shacl_path_in_the_report(caplog: pytest.LogCaptureFixture) -> None:
+    """The fast engine writes an alternative path as ``(<a>|<b>)``: the report holds it as
+    an ``sh:alternativePath`` list, not as an IRI made of that text."""
+    from rdflib.collection import Collection
+
+    from kg_builder.validate import results_report
+
+    a, b = "https://w3id.org/osce-kg/ontology#postOf", "http://www.w3.org/ns/org#postIn"
+    results = [
+        Result("g", "https://e.org/post", "https://e.org/Shape", f"(<{a}>|<{b}>)", "Warning", "m"),
+        Result("g", "https://e.org/x", "https://e.org/Shape", a, "Violation", "m"),
+        Result("g", "https://e.org/y", "https://e.org/Shape", "^<weird path>", "Violation", "m"),
+    ]
+    with caplog.at_level("WARNING"):
+        report = results_report(results)
+    assert "does not look like a valid URI" not in caplog.text
+    paths = {
+        report.value(r, SH.focusNode): report.value(r, SH.resultPath)
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    }
+    alternative = report.value(paths[URIRef("https://e.org/post")], SH.alternativePath)
+    assert list(Collection(report, alternative)) == [URIRef(a), URIRef(b)]
+    assert paths[URIRef("https://e.org/x")] == URIRef(a)
+    assert paths[URIRef("https://e.org/y")] is None  # left out, not a false IRI
