@@ -261,20 +261,23 @@ class DocCache:
         left half-written. Listed with ``os.scandir``: no path object per file (50,000
         files at 10,000 pages)."""
         removed = 0
-        if not self.root.is_dir():
+        try:
+            with os.scandir(self.root) as top:
+                folders = [e.path for e in top if e.is_dir()]
+        except OSError:  # no cache yet, or unreadable: nothing to remove
             return 0
-        for folder in os.scandir(self.root):
-            if not folder.is_dir():
+        for folder in folders:
+            try:
+                with os.scandir(folder) as listing:
+                    names = [e.name for e in listing]
+            except OSError:  # gone or unreadable: left for the next build
                 continue
-            with os.scandir(folder.path) as listing:
-                names = [e.name for e in listing]
             for name in names:
                 key = name.split(".", 1)[0]
-                if name.startswith(".") and name.endswith(".tmp"):
-                    Path(folder.path, name).unlink(missing_ok=True)
-                elif key not in keys:
-                    Path(folder.path, name).unlink(missing_ok=True)
-                    removed += name.endswith(".json")
+                if (name.startswith(".") and name.endswith(".tmp")) or key not in keys:
+                    with contextlib.suppress(OSError):  # only housekeeping: never fails a build
+                        Path(folder, name).unlink(missing_ok=True)
+                    removed += name.endswith(".json") and not name.startswith(".")
         return removed
 
     def clear(self) -> None:

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import chain
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TypeVar, cast
@@ -482,7 +483,9 @@ def _run(
     pause_point("parsed")
     # What was read so far (the cache entries of 10,000 pages: millions of objects) lives to
     # the end of the build: out of the cycle collector's sight, so that each full collection
-    # does not walk it again (eight of them took 1.0 s of a 7.8 s build after one edit).
+    # does not walk it again (eight of them took 1.0 s of a 7.8 s build after one edit). No
+    # collection first (it would walk all of it once more): a cycle of garbage made so far
+    # lives until ``run`` gives everything back to the collector at the end of the build.
     gc.freeze()
 
     # 2. The reference data: curated files and the pages' menus.
@@ -709,9 +712,10 @@ def _publish(
     pause_point("staged")
     _give_back_memory(collect=not few)
 
-    # The whole graph's closure, when it will be needed, is computed from the cache on a
-    # thread while the constraints across documents are checked: the engine lets go of the
-    # interpreter. A withdrawn document (--keep-going) makes it stale: it is then made again.
+    # The whole graph's closure, when it will be needed, is computed from the cache in a
+    # process of its own while the constraints across documents are checked (with --jobs
+    # above 1: a second core). A withdrawn document (--keep-going) makes it stale: it is then
+    # made again here.
     keys = [e.key for e in entries.values()] + [reference_hash]
     reused = manifest is not None and manifest.inferred_key == inferred_key(fp, keys)
     axiomatic = any(e.axiomatic for e in entries.values())
@@ -723,10 +727,10 @@ def _publish(
             _reasoning_schema(ontology, reference, reference_nt),
             list(entries.values()),
         )
-        if whole and not axiomatic and not (reused and not config.force)
+        if config.jobs > 1 and whole and not axiomatic and not (reused and not config.force)
         else None
     )
-    try:
+    try:  # the closure's process ends with the stage, whatever happens in it
         withdrawn = _check_across_documents(
             staged,
             report,
@@ -742,63 +746,62 @@ def _publish(
             known,
             config,
         )
-    except BaseException:
-        if ahead is not None:
+        if withdrawn and ahead is not None:
             ahead.discard()
-        raise
-    if withdrawn and ahead is not None:
-        ahead.discard()
-        ahead = None
+            ahead = None
 
-    _give_back_memory(collect=not few)
+        _give_back_memory(collect=not few)
 
-    # The OWL 2 RL closure of the whole graph, recomputed when any graph changed.
-    keys = [e.key for e in entries.values()] + [reference_hash]
-    inferred_key_ = inferred_key(fp, keys)
-    with _timed(report, "reason"):
-        if manifest is not None and manifest.inferred_key == inferred_key_ and not config.force:
-            if ahead is not None:
-                ahead.discard()
-            report.reasoning = {
-                "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
-                "reused": True,
-            }
-            staged.keep_inferred()
-        else:
-            progress("reason")
-            axiomatic = any(e.axiomatic for e in entries.values())  # withdrawals change it
-            if manifest is None:
-                local: dict[str, object] | str = "no previous release"
-            elif not few:
-                local = f"more than {FEW_CHANGES} documents changed"
-            elif axiomatic:
-                local = "a document may state an axiom"
-            elif reference_changed:
-                local = "the reference data changed"
-            else:
-                local = _local_inference(
-                    staged, iris, ontology, reference, reference_nt, config, entries
-                )
-            if isinstance(local, dict):
+        # The OWL 2 RL closure of the whole graph, recomputed when any graph changed.
+        keys = [e.key for e in entries.values()] + [reference_hash]
+        inferred_key_ = inferred_key(fp, keys)
+        with _timed(report, "reason"):
+            if manifest is not None and manifest.inferred_key == inferred_key_ and not config.force:
                 if ahead is not None:
                     ahead.discard()
-                report.reasoning = local
+                report.reasoning = {
+                    "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
+                    "reused": True,
+                }
+                staged.keep_inferred()
             else:
-                _reason_over_everything(
-                    staged,
-                    report,
-                    iris,
-                    ontology,
-                    reference,
-                    reference_nt,
-                    entries,
-                    cache,
-                    config,
-                    axiomatic,
-                    few,
-                    ahead,
-                )
-                report.reasoning["not_around_the_change"] = local
+                progress("reason")
+                axiomatic = any(e.axiomatic for e in entries.values())  # withdrawals change it
+                if manifest is None:
+                    local: dict[str, object] | str = "no previous release"
+                elif not few:
+                    local = f"more than {FEW_CHANGES} documents changed"
+                elif axiomatic:
+                    local = "a document may state an axiom"
+                elif reference_changed:
+                    local = "the reference data changed"
+                else:
+                    local = _local_inference(
+                        staged, iris, ontology, reference, reference_nt, config, entries
+                    )
+                if isinstance(local, dict):
+                    if ahead is not None:
+                        ahead.discard()
+                    report.reasoning = local
+                else:
+                    _reason_over_everything(
+                        staged,
+                        report,
+                        iris,
+                        ontology,
+                        reference,
+                        reference_nt,
+                        entries,
+                        cache,
+                        config,
+                        axiomatic,
+                        few,
+                        ahead,
+                    )
+                    report.reasoning["not_around_the_change"] = local
+    finally:
+        if ahead is not None:
+            ahead.discard()  # nothing to do once its result was taken
     pause_point("reasoned")
 
     progress("publish")
@@ -1103,8 +1106,12 @@ class _ClosureAhead:
     """The whole graph's closure computed in a process of its own while the caller goes on
     (the cross-page check holds the interpreter's lock for much of its time, and so does
     reading the engine's input and output: on threads of one process the two took 52 s
-    together at 10,000 pages). :meth:`result` waits for it (and raises its error),
-    :meth:`discard` waits and forgets it."""
+    together at 10,000 pages).
+
+    :meth:`result` waits for it; when the process fails (killed for memory, cannot start) the
+    closure is computed here instead. :meth:`discard` ends the process at once (it writes
+    under the staged release, which may be removed next), as does :meth:`close`, which is a
+    no-op once the result was taken."""
 
     def __init__(
         self,
@@ -1113,28 +1120,80 @@ class _ClosureAhead:
         schema_parts: tuple[LineFilter, Graph, bytes],
         entries: list[Entry],
     ) -> None:
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        self._pool = ProcessPoolExecutor(1, mp_context=mp.get_context(method))
-        light = [  # what the input is made of: the kept lines (or the cache), not the graph
-            replace(e, graph=b"", dump=b"", subjects={}, own=None, report={}, results=[])
-            for e in entries
-        ]
-        self._future = self._pool.submit(
-            _closure_elsewhere, root, config.reasoner, schema_parts, light, config.out_dir
-        )
+        self._args = (root, config.reasoner, schema_parts, entries, config.out_dir)
+        self._process: mp.process.BaseProcess | None = None
+        self._receiver: Connection | None = None
+        try:
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+            context = mp.get_context(method)
+            receiver, sender = context.Pipe(duplex=False)
+            light = [  # what the input is made of: the kept lines (or the cache), not the graph
+                replace(e, graph=b"", dump=b"", subjects={}, own=None, report={}, results=[])
+                for e in entries
+            ]
+            process = context.Process(  # type: ignore[attr-defined]
+                target=_closure_child,
+                args=(sender, root, config.reasoner, schema_parts, light, config.out_dir),
+                name="kg-build-closure",
+            )
+            process.start()
+            sender.close()  # the child's end: EOF here when the child dies
+            self._process, self._receiver = process, receiver
+        except OSError:  # no process (no /dev/shm, a limit): computed here when asked
+            self._process = self._receiver = None
 
     def result(self) -> _Closure:
-        try:
-            return self._future.result()
-        finally:
-            self._pool.shutdown()
+        """The closure: the process's, or made here when it failed."""
+        outcome: object = None
+        if self._receiver is not None:
+            try:
+                outcome = self._receiver.recv()
+            except (EOFError, OSError):  # the process died without an answer
+                outcome = None
+        self.close()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, _Closure):
+            return outcome
+        root, reasoner, schema_parts, entries, out_dir = self._args
+        return _closure_from_cache(root, reasoner, schema_parts, entries, DocCache(out_dir))
 
     def discard(self) -> None:
-        """Wait for the process (it writes under the staged release, which may be removed
-        next), its result and error unused."""
-        with suppress(BaseException):
-            self._future.result()
-        self._pool.shutdown()
+        """End the process now; its result is not wanted."""
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+        self.close()
+        (self._args[0] / "reasoning-input.ttl").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._process.close()
+            self._process = None
+        if self._receiver is not None:
+            self._receiver.close()
+            self._receiver = None
+
+
+def _closure_child(
+    sender: Connection,
+    root: Path,
+    reasoner: str,
+    schema_parts: tuple[LineFilter, Graph, bytes],
+    entries: list[Entry],
+    out_dir: Path,
+) -> None:
+    """The process of ``_ClosureAhead``: sends back the closure, or the error it met."""
+    try:
+        answer: object = _closure_elsewhere(root, reasoner, schema_parts, entries, out_dir)
+    except Exception as exc:  # handed to the parent, which raises it
+        answer = exc
+    try:
+        sender.send(answer)
+    finally:
+        sender.close()
 
 
 def _statistics(

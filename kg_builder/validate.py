@@ -283,7 +283,7 @@ def _path_node(report: Graph, path: str) -> Node | None:
         Collection(report, list_node := BNode(), members)
         report.add((node, SH.alternativePath, list_node))
         return node
-    if re.fullmatch(r"[a-zA-Z][\w+.-]*:[^\s<>\"{}|\\^`()]+", path):
+    if re.fullmatch(r"[a-zA-Z][\w+.-]*:[^\s<>\"{}|\\^`]+", path):  # an IRI, as rdflib gives it
         return URIRef(path)
     return None
 

@@ -124,7 +124,6 @@ class Context:
 
 
 _CONTEXT: Context | None = None
-_FROZEN = False  # set_context froze the collector's objects
 
 
 def init_worker(
@@ -178,18 +177,16 @@ def subclass_axioms(ontology: Graph) -> Graph:
 
 
 def set_context(context: Context | None, *, freeze: bool = True) -> None:
-    """Run ``process`` in this process against ``context`` (``--jobs 1``); ``None`` when done,
-    which hands everything back to the cycle collector. ``freeze=False`` for a few documents:
-    the full collection that freezing starts with (0.2 s once 10,000 cache entries are
-    read) would cost more than it saves."""
-    global _CONTEXT, _FROZEN
+    """Run ``process`` in this process against ``context`` (``--jobs 1``); ``None`` when done.
+    With ``freeze``, the context (and all else alive) is moved out of the cycle collector's
+    sight (``_freeze``); not for a few documents, where the full collection that starts it
+    (0.2 s once 10,000 cache entries are read) would cost more than it saves. What is frozen
+    stays so until the build ends (``pipeline.run`` gives it back to the collector), so that
+    what the build froze before is not thawed here."""
+    global _CONTEXT
     _CONTEXT = context
     if context is not None and freeze:
         _freeze()
-        _FROZEN = True
-    elif context is None and _FROZEN:
-        gc.unfreeze()
-        _FROZEN = False
 
 
 def process(task: Task) -> Entry | Failure:

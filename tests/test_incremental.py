@@ -766,13 +766,15 @@ def test_a_closure_made_beside_the_check_across_pages_is_not_used_when_pages_are
     (folder / "second.txt").write_text(
         DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
     )
-    checked = run(replace(project_config(tmp_path / "a", folder), keep_going=True), now=FIXED_TIME)
+    checked = run(
+        replace(project_config(tmp_path / "a", folder), keep_going=True, jobs=2), now=FIXED_TIME
+    )
     withdrawn = {Path(d.source).name for d in checked.report.documents if d.status == "invalid"}
     assert withdrawn == {"first.txt", "second.txt"}
     assert "beside_validate_shared" not in checked.report.reasoning
     for name in withdrawn:
         (folder / name).unlink()
-    clean = run(project_config(tmp_path / "b", folder), now=FIXED_TIME)
+    clean = run(replace(project_config(tmp_path / "b", folder), jobs=2), now=FIXED_TIME)
     assert clean.report.reasoning["beside_validate_shared"] is True
     inferred = IRIS.inferred_graph()
     assert graph_nt(checked.release.store, inferred) == graph_nt(clean.release.store, inferred)
@@ -911,3 +913,34 @@ def test_the_cache_keeps_only_the_entries_releases_refer_to(tmp_path: Path, corp
     assert len(keys - kept) == 1  # the first version of the edited page: gone
     assert not list(docs.glob("ab/*"))
     assert {p.suffix for p in docs.glob("*/*")} == {".json", ".nt", ".dump", ".own"}
+
+
+def test_a_closure_whose_process_dies_is_made_in_the_build_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process computing the closure beside the cross-page check is killed (as the
+    kernel would for memory): the build computes it itself, and the inferences are those of a
+    build that never used another process."""
+    from tests.conftest import FIXED_TIME
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for page in DEVSET.glob("dev0[1-4]*.txt"):
+        shutil.copy(page, folder)
+    real_init = pipeline._ClosureAhead.__init__
+    killed: list[int] = []
+
+    def killing(self: pipeline._ClosureAhead, *args: object) -> None:
+        real_init(self, *args)  # type: ignore[arg-type]
+        assert self._process is not None
+        self._process.kill()
+        killed.append(1)
+
+    monkeypatch.setattr(pipeline._ClosureAhead, "__init__", killing)
+    beside = run(replace(project_config(tmp_path / "a", folder), jobs=2), now=FIXED_TIME)
+    monkeypatch.undo()
+    alone = run(project_config(tmp_path / "b", folder), now=FIXED_TIME)  # --jobs 1
+    assert killed and "beside_validate_shared" not in alone.report.reasoning
+    inferred = IRIS.inferred_graph()
+    assert graph_nt(beside.release.store, inferred) == graph_nt(alone.release.store, inferred)
+    assert len(graph_nt(alone.release.store, inferred)) > 1000

@@ -194,6 +194,9 @@ def test_a_results_path_is_a_shacl_path_in_the_report(caplog: pytest.LogCaptureF
         Result("g", "https://e.org/post", "https://e.org/Shape", f"(<{a}>|<{b}>)", "Warning", "m"),
         Result("g", "https://e.org/x", "https://e.org/Shape", a, "Violation", "m"),
         Result("g", "https://e.org/y", "https://e.org/Shape", "^<weird path>", "Violation", "m"),
+        Result(
+            "g", "https://e.org/z", "https://e.org/Shape", "https://e.org/a(b)", "Violation", "m"
+        ),
     ]
     with caplog.at_level("WARNING"):
         report = results_report(results)
@@ -206,3 +209,4 @@ def test_a_results_path_is_a_shacl_path_in_the_report(caplog: pytest.LogCaptureF
     assert list(Collection(report, alternative)) == [URIRef(a), URIRef(b)]
     assert paths[URIRef("https://e.org/x")] == URIRef(a)
     assert paths[URIRef("https://e.org/y")] is None  # left out, not a false IRI
+    assert paths[URIRef("https://e.org/z")] == URIRef("https://e.org/a(b)")  # an IRI may hold ()
