@@ -34,8 +34,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "jobs",
         "1",
-        "Worker processes that extract, build and validate documents (and threads that count "
-        "the VoID statistics).",
+        "Worker processes that extract, build and validate documents; also the threads that "
+        "count the VoID statistics, and above 1, a process that computes the OWL 2 RL closure "
+        "while the pages are checked against each other.",
     ),
     Setting(
         "keep_going",
