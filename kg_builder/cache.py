@@ -311,6 +311,19 @@ class ReferenceCache:
             meta = {"key": key, "warnings": warnings}
             _write_bytes(self.root / f"{key}.json", json.dumps(meta).encode("utf-8"))
 
+    def only(self) -> tuple[str, bytes] | None:
+        """The one reference graph kept (the last build's), with its key; ``None`` when there
+        is none, or more than one."""
+        try:
+            keys = {p.name.split(".")[0] for p in self.root.iterdir() if p.suffix == ".nt"}
+        except OSError:
+            return None
+        if len(keys) != 1:
+            return None
+        (key,) = keys
+        kept = self.get(key)
+        return (key, kept[0]) if kept is not None else None
+
     def retain(self, key: str) -> None:
         """Remove what other builds kept."""
         if self.root.is_dir():

@@ -45,6 +45,8 @@ import hashlib
 import multiprocessing as mp
 import os
 import resource
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -145,6 +147,7 @@ from kg_builder.workers import (
 )
 
 SOURCE_SUFFIXES = (".txt", ".html", ".htm")
+EARLY_WAIT = 60.0  # seconds _EarlyPages.outcomes waits for the forked process
 FEW_TASKS = 16  # documents built in this process without freezing the context (set_context)
 MAX_LISTED_VIOLATIONS = 5
 REPORT_TXT = "report.txt"
@@ -278,8 +281,11 @@ class _Attempt:
     # of its store (``publish.BackgroundLoader``), given up if the build fails
     staged: StagedRelease | None = None
     loader: BackgroundLoader | None = None
+    early: _EarlyPages | None = None  # the changed pages built before their turn
 
     def give_up_staged(self) -> None:
+        if self.early is not None:
+            self.early.close()
         if self.loader is not None:
             self.loader.stop()
         if self.staged is not None:
@@ -426,6 +432,10 @@ def _run(
     known = manifest.documents if manifest is not None else {}
     by_source = {d.source: d for d in known.values()}
     reuse = manifest is not None and manifest.fingerprint == fp and not config.force
+    if reuse and config.jobs > 1:
+        attempt.early = _EarlyPages.start(
+            config, sources, by_source, ontology, shapes, iris, build_id, started
+        )
     failures: list[KgError] = []
 
     def fail(source: _Source, exc: KgError, doc_id: str | None = None) -> None:
@@ -559,17 +569,25 @@ def _run(
     loader = attempt.loader
     progress(f"build {len(tasks)} of {len(items)} document(s)")
     with _timed(report, "documents"):
-        outcomes = _run_tasks(
-            tasks,
-            config,
-            reference.graph,
-            reference_nt,
-            ontology,
-            shapes,
-            iris,
-            build_id,
-            started,
-            bars,
+        early = attempt.early.outcomes(ref_key, tasks) if attempt.early is not None else None
+        if attempt.early is not None:
+            attempt.early.close()
+            report.publish["pages_built_early"] = len(early) if early is not None else 0
+        outcomes = (
+            (outcome for outcome in early)
+            if early is not None
+            else _run_tasks(
+                tasks,
+                config,
+                reference.graph,
+                reference_nt,
+                ontology,
+                shapes,
+                iris,
+                build_id,
+                started,
+                bars,
+            )
         )
         with closing(outcomes):
             for task, outcome in zip(tasks, outcomes, strict=False):
@@ -1551,6 +1569,140 @@ def _failure_error(failure: Failure) -> KgError:
     error_type = ValidationFailed if failure.exit_code == EXIT_INVALID else SourceError
     error = error_type(failure.message)
     return error
+
+
+class _EarlyPages:
+    """After one edit, the changed pages built in a process forked as soon as the sources are
+    hashed, against the reference data the last build kept, while this process reads the
+    10,000 cache entries of the others: the context (the gazetteer's patterns) and the pages
+    are made beside that reading rather than after it. Used only when what they were built
+    against is what the build then finds (the same reference data, the same page, id and
+    history); else the pages are built as usual."""
+
+    def __init__(self, key: str, process: mp.process.BaseProcess, receiver: Connection) -> None:
+        self.key = key  # of the reference data they are built against
+        self._process: mp.process.BaseProcess | None = process
+        self._receiver: Connection | None = receiver
+
+    @classmethod
+    def start(
+        cls,
+        config: BuildConfig,
+        sources: list[_Source],
+        known: dict[str, ManifestDoc],
+        ontology: Graph,
+        shapes: Graph,
+        iris: Iris,
+        build_id: str,
+        started: datetime,
+    ) -> _EarlyPages | None:
+        """Fork the process, or ``None`` when there is nothing to do early: no changed page,
+        more than a few, no kept reference data, or no ``fork`` on this system."""
+        changed = [
+            (s.path, s.label, _history(known.get(s.label), s.sha))
+            for s in sources
+            if s.sha and (known.get(s.label) is None or known[s.label].sha256 != s.sha)
+        ]
+        if not 0 < len(changed) <= FEW_TASKS or "fork" not in mp.get_all_start_methods():
+            return None
+        if threading.active_count() > 1:  # a fork copies no other thread, nor frees their locks
+            return None
+        kept = ReferenceCache(config.out_dir).only()
+        if kept is None:
+            return None
+        key, reference_nt = kept
+        try:
+            context = mp.get_context("fork")  # no thread runs yet: the child gets what is read
+            receiver, sender = context.Pipe(duplex=False)
+            for stream in (sys.stdout, sys.stderr):  # else the child writes what waits again
+                stream.flush()
+            process = context.Process(
+                target=_early_child,
+                args=(
+                    sender,
+                    reference_nt,
+                    ontology,
+                    shapes,
+                    iris,
+                    build_id,
+                    started,
+                    config,
+                    changed,
+                ),
+                name="kg-build-early",
+            )
+            process.start()
+            sender.close()
+        except OSError:
+            return None
+        return cls(key, process, receiver)
+
+    def outcomes(self, reference_key_: str, tasks: list[Task]) -> list[Entry | Failure] | None:
+        """What the process made for ``tasks``, in their order, with their keys; ``None``
+        when it does not fit them (other reference data, another page) or it failed."""
+        if self._receiver is None or reference_key_ != self.key:
+            return None
+        try:  # a page takes well under a second; past the wait, it is built here instead
+            made = self._receiver.recv() if self._receiver.poll(EARLY_WAIT) else None
+        except (EOFError, OSError):
+            return None
+        if not isinstance(made, dict):
+            return None
+        found: list[Entry | Failure] = []
+        for task in tasks:
+            got = made.get(task.source)
+            if got is None or got[:3] != (task.doc.doc_id, task.doc.sha256, task.history):
+                return None
+            outcome = got[3]
+            found.append(replace(outcome, key=task.key) if isinstance(outcome, Entry) else outcome)
+        return found
+
+    def close(self) -> None:
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
+            self._process.close()
+            self._process = None
+        if self._receiver is not None:
+            self._receiver.close()
+            self._receiver = None
+
+
+def _early_child(
+    sender: Connection,
+    reference_nt: bytes,
+    ontology: Graph,
+    shapes: Graph,
+    iris: Iris,
+    build_id: str,
+    started: datetime,
+    config: BuildConfig,
+    changed: list[tuple[Path, str, list[str]]],
+) -> None:
+    """The process of ``_EarlyPages``: sends back, by source, the page's id, hash and
+    history with what ``process`` made of it; ``None`` when anything failed."""
+    answer: object = None
+    try:
+        kept = _kept_reference((reference_nt, []))
+        if kept is not None:
+            context = Context.create(
+                kept[0].graph, ontology, shapes, iris, build_id, started, config.shacl_engine
+            )
+            set_context(context, freeze=False)
+            made: dict[str, tuple[object, ...]] = {}
+            for path, label, history in changed:
+                t0 = time.perf_counter()
+                doc = parse(path)
+                task = Task(doc, label, "", tuple(history), time.perf_counter() - t0)
+                made[label] = (doc.doc_id, doc.sha256, task.history, process(task))
+            answer = made
+    except Exception:  # the parent builds the pages itself
+        answer = None
+    try:
+        sender.send(answer)
+    finally:
+        sender.close()
 
 
 def _run_tasks(
