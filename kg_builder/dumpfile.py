@@ -182,7 +182,7 @@ def runs_of_subjects(data: bytes, keys: list[bytes] | None) -> list[tuple[bytes,
                 key = data[at : space + 1]
                 if key > keys[-1]:
                     keys.append(key)
-    starts = [0, *(_first_line_at_or_after(data, key) for key in keys[1:]), len(data)]
+    starts = [0, *(first_line_at_or_after(data, key) for key in keys[1:]), len(data)]
     return [(key, data[starts[i] : starts[i + 1]]) for i, key in enumerate(keys)]
 
 
@@ -191,7 +191,7 @@ def run_of(keys: list[bytes], line: bytes) -> int:
     return max(bisect.bisect_right(keys, line) - 1, 0)
 
 
-def _first_line_at_or_after(data: bytes, key: bytes) -> int:
+def first_line_at_or_after(data: bytes, key: bytes) -> int:
     """The offset of the first of the sorted lines of ``data`` that is not before ``key``
     (``len(data)`` when none is): a binary search over the bytes."""
     lo, hi = 0, len(data)  # line starts: every line before lo is before key; hi is not

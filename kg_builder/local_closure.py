@@ -45,6 +45,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
+from kg_builder.dumpfile import first_line_at_or_after
 from kg_builder.errors import PublishError
 from kg_builder.namespaces import OWL, RDF, RDFS
 from kg_builder.publish import ox_triples
@@ -180,12 +181,12 @@ def splice(
     affected nodes (``_within``), and with the lines ``local``, still sorted; and the lines
     taken out. The lines are found by binary search in the bytes, never split into a list
     (at 10,000 pages the inferences are 600,000 lines: splitting, filtering, sorting and
-    joining them took 0.5 s)."""
+    joining them took 0.55 s under py-spy; this, 0.21 s measured alone)."""
     edits: list[tuple[int, int, bytes]] = []  # (start, end, line put in there)
     taken: list[bytes] = []
     for subject in affected:
         prefix = subject + b" "
-        at = lower_bound(previous, prefix)
+        at = first_line_at_or_after(previous, prefix)
         while previous.startswith(prefix, at):
             end = previous.find(b"\n", at) + 1 or len(previous)
             line = previous[at:end]
@@ -193,7 +194,9 @@ def splice(
                 edits.append((at, end, b""))
                 taken.append(line)
             at = end
-    edits.extend((where, where, line) for line in local for where in [lower_bound(previous, line)])
+    for line in local:  # put in before the first line that sorts after it
+        where = first_line_at_or_after(previous, line)
+        edits.append((where, where, line))
     edits.sort()
     view = memoryview(previous)  # slices without copies: the join copies once
     pieces: list[bytes | memoryview] = []
@@ -204,20 +207,6 @@ def splice(
         cursor = end
     pieces.append(view[cursor:])
     return b"".join(pieces), taken
-
-
-def lower_bound(data: bytes, key: bytes) -> int:
-    """The offset of the first line of the sorted lines ``data`` (each ended by a newline)
-    that is not below ``key``; ``len(data)`` when there is none."""
-    low, high = 0, len(data)  # ``low`` and ``high`` are line starts (or the end)
-    while low < high:
-        start = max(low, data.rfind(b"\n", 0, (low + high) // 2) + 1)
-        end = data.find(b"\n", start) + 1 or len(data)
-        if data[start:end] < key:
-            low = end
-        else:
-            high = start
-    return low
 
 
 def _term(token: bytes) -> ox.NamedNode | ox.BlankNode:

@@ -775,8 +775,6 @@ def _publish(
         inferred_key_ = inferred_key(fp, keys)
         with _timed(report, "reason"):
             if manifest is not None and manifest.inferred_key == inferred_key_ and not config.force:
-                if ahead is not None:
-                    ahead.discard()
                 report.reasoning = {
                     "engine": ENGINE_LABELS.get(config.reasoner, config.reasoner),
                     "reused": True,
@@ -798,8 +796,6 @@ def _publish(
                         staged, iris, ontology, reference, reference_nt, config, entries
                     )
                 if isinstance(local, dict):
-                    if ahead is not None:
-                        ahead.discard()
                     report.reasoning = local
                 else:
                     _reason_over_everything(
@@ -819,7 +815,7 @@ def _publish(
                     report.reasoning["not_around_the_change"] = local
     finally:
         if ahead is not None:
-            ahead.discard()  # nothing to do once its result was taken
+            ahead.discard()  # unused (reused, or reasoned around the change); else a no-op
     pause_point("reasoned")
 
     progress("publish")
@@ -1120,68 +1116,35 @@ def _closure_elsewhere(
     return closure
 
 
-class _ClosureAhead:
-    """The whole graph's closure computed in a process of its own while the caller goes on
-    (the cross-page check holds the interpreter's lock for much of its time, and so does
-    reading the engine's input and output: on threads of one process the two took 52 s
-    together at 10,000 pages).
+class _Child:
+    """A function run in a process of its own (``method``: a ``multiprocessing`` start
+    method), its return value, or the exception it raised, sent back through a pipe.
+    :meth:`close` kills the process if it still runs. Starting raises ``OSError`` when the
+    system gives no process."""
 
-    :meth:`result` waits for it; when the process fails (killed for memory, cannot start) the
-    closure is computed here instead. :meth:`discard` ends the process at once (it writes
-    under the staged release, which may be removed next), as does :meth:`close`, which is a
-    no-op once the result was taken."""
+    def __init__(self, method: str, name: str, target: Callable[..., object], *args: object):
+        context = mp.get_context(method)
+        receiver, sender = context.Pipe(duplex=False)
+        for stream in (sys.stdout, sys.stderr):  # else a forked child writes what waits again
+            stream.flush()
+        process = context.Process(  # type: ignore[attr-defined]
+            target=_answer, args=(sender, target, *args), name=name
+        )
+        process.start()
+        sender.close()  # the child's end: EOF here when the child dies
+        self._process: mp.process.BaseProcess | None = process
+        self._receiver: Connection | None = receiver
 
-    def __init__(
-        self,
-        root: Path,
-        config: BuildConfig,
-        schema_parts: tuple[LineFilter, Graph, bytes],
-        entries: list[Entry],
-    ) -> None:
-        self._args = (root, config.reasoner, schema_parts, entries, config.out_dir)
-        self._process: mp.process.BaseProcess | None = None
-        self._receiver: Connection | None = None
+    def answer(self, timeout: float | None = None) -> object:
+        """What the function returned or raised; ``None`` when the process died without an
+        answer, or gave none within ``timeout`` seconds."""
+        receiver = self._receiver
+        if receiver is None:
+            return None
         try:
-            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-            context = mp.get_context(method)
-            receiver, sender = context.Pipe(duplex=False)
-            light = [  # what the input is made of: the kept lines (or the cache), not the graph
-                replace(e, graph=b"", dump=b"", subjects={}, own=None, report={}, results=[])
-                for e in entries
-            ]
-            process = context.Process(  # type: ignore[attr-defined]
-                target=_closure_child,
-                args=(sender, root, config.reasoner, schema_parts, light, config.out_dir),
-                name="kg-build-closure",
-            )
-            process.start()
-            sender.close()  # the child's end: EOF here when the child dies
-            self._process, self._receiver = process, receiver
-        except OSError:  # no process (no /dev/shm, a limit): computed here when asked
-            self._process = self._receiver = None
-
-    def result(self) -> _Closure:
-        """The closure: the process's, or made here when it failed."""
-        outcome: object = None
-        if self._receiver is not None:
-            try:
-                outcome = self._receiver.recv()
-            except (EOFError, OSError):  # the process died without an answer
-                outcome = None
-        self.close()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if isinstance(outcome, _Closure):
-            return outcome
-        root, reasoner, schema_parts, entries, out_dir = self._args
-        return _closure_from_cache(root, reasoner, schema_parts, entries, DocCache(out_dir))
-
-    def discard(self) -> None:
-        """End the process now; its result is not wanted."""
-        if self._process is not None and self._process.is_alive():
-            self._process.kill()
-        self.close()
-        (self._args[0] / "reasoning-input.ttl").unlink(missing_ok=True)
+            return receiver.recv() if receiver.poll(timeout) else None
+        except (EOFError, OSError):
+            return None
 
     def close(self) -> None:
         if self._process is not None:
@@ -1195,23 +1158,74 @@ class _ClosureAhead:
             self._receiver = None
 
 
-def _closure_child(
-    sender: Connection,
-    root: Path,
-    reasoner: str,
-    schema_parts: tuple[LineFilter, Graph, bytes],
-    entries: list[Entry],
-    out_dir: Path,
-) -> None:
-    """The process of ``_ClosureAhead``: sends back the closure, or the error it met."""
+def _answer(sender: Connection, target: Callable[..., object], *args: object) -> None:
+    """The body of a ``_Child`` process."""
     try:
-        answer: object = _closure_elsewhere(root, reasoner, schema_parts, entries, out_dir)
-    except Exception as exc:  # handed to the parent, which raises it
+        answer = target(*args)
+    except Exception as exc:  # handed to the parent, which decides
         answer = exc
     try:
         sender.send(answer)
     finally:
         sender.close()
+
+
+class _ClosureAhead:
+    """The whole graph's closure computed in a process of its own while the caller goes on
+    (the cross-page check holds the interpreter's lock for much of its time, and so does
+    reading the engine's input and output: on threads of one process the two took 52 s
+    together at 10,000 pages).
+
+    :meth:`result` waits for it; when the process fails (killed for memory, cannot start) the
+    closure is computed here instead. :meth:`discard` ends the process at once (it writes
+    under the staged release, which may be removed next); nothing to do once the result was
+    taken."""
+
+    def __init__(
+        self,
+        root: Path,
+        config: BuildConfig,
+        schema_parts: tuple[LineFilter, Graph, bytes],
+        entries: list[Entry],
+    ) -> None:
+        self._args = (root, config.reasoner, schema_parts, entries, config.out_dir)
+        light = [  # what the input is made of: the kept lines (or the cache), not the graph
+            replace(e, graph=b"", dump=b"", subjects={}, own=None, report={}, results=[])
+            for e in entries
+        ]
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._child: _Child | None
+        try:
+            self._child = _Child(
+                method,
+                "kg-build-closure",
+                _closure_elsewhere,
+                root,
+                config.reasoner,
+                schema_parts,
+                light,
+                config.out_dir,
+            )
+        except OSError:  # no process (no /dev/shm, a limit): computed here when asked
+            self._child = None
+
+    def result(self) -> _Closure:
+        """The closure: the process's, or made here when it failed."""
+        outcome = self._child.answer() if self._child is not None else None
+        self.discard()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if isinstance(outcome, _Closure):
+            return outcome
+        root, reasoner, schema_parts, entries, out_dir = self._args
+        return _closure_from_cache(root, reasoner, schema_parts, entries, DocCache(out_dir))
+
+    def discard(self) -> None:
+        """End the process now; its result is not wanted."""
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+            (self._args[0] / "reasoning-input.ttl").unlink(missing_ok=True)
 
 
 def _statistics(
@@ -1579,10 +1593,9 @@ class _EarlyPages:
     against is what the build then finds (the same reference data, the same page, id and
     history); else the pages are built as usual."""
 
-    def __init__(self, key: str, process: mp.process.BaseProcess, receiver: Connection) -> None:
+    def __init__(self, key: str, child: _Child) -> None:
         self.key = key  # of the reference data they are built against
-        self._process: mp.process.BaseProcess | None = process
-        self._receiver: Connection | None = receiver
+        self._child: _Child | None = child
 
     @classmethod
     def start(
@@ -1611,41 +1624,19 @@ class _EarlyPages:
         if kept is None:
             return None
         key, reference_nt = kept
-        try:
-            context = mp.get_context("fork")  # no thread runs yet: the child gets what is read
-            receiver, sender = context.Pipe(duplex=False)
-            for stream in (sys.stdout, sys.stderr):  # else the child writes what waits again
-                stream.flush()
-            process = context.Process(
-                target=_early_child,
-                args=(
-                    sender,
-                    reference_nt,
-                    ontology,
-                    shapes,
-                    iris,
-                    build_id,
-                    started,
-                    config,
-                    changed,
-                ),
-                name="kg-build-early",
-            )
-            process.start()
-            sender.close()
+        context = (reference_nt, ontology, shapes, iris, build_id, started, config.shacl_engine)
+        try:  # forked: the child has what this process read, with no copy
+            return cls(key, _Child("fork", "kg-build-early", _early_pages, context, changed))
         except OSError:
             return None
-        return cls(key, process, receiver)
 
     def outcomes(self, reference_key_: str, tasks: list[Task]) -> list[Entry | Failure] | None:
         """What the process made for ``tasks``, in their order, with their keys; ``None``
-        when it does not fit them (other reference data, another page) or it failed."""
-        if self._receiver is None or reference_key_ != self.key:
+        when it does not fit them (other reference data, another page) or it failed. A page
+        takes well under a second: past ``EARLY_WAIT``, it is built here instead."""
+        if self._child is None or reference_key_ != self.key:
             return None
-        try:  # a page takes well under a second; past the wait, it is built here instead
-            made = self._receiver.recv() if self._receiver.poll(EARLY_WAIT) else None
-        except (EOFError, OSError):
-            return None
+        made = self._child.answer(EARLY_WAIT)
         if not isinstance(made, dict):
             return None
         found: list[Entry | Failure] = []
@@ -1658,51 +1649,32 @@ class _EarlyPages:
         return found
 
     def close(self) -> None:
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join()
-            self._process.close()
-            self._process = None
-        if self._receiver is not None:
-            self._receiver.close()
-            self._receiver = None
+        if self._child is not None:
+            self._child.close()
+            self._child = None
 
 
-def _early_child(
-    sender: Connection,
-    reference_nt: bytes,
-    ontology: Graph,
-    shapes: Graph,
-    iris: Iris,
-    build_id: str,
-    started: datetime,
-    config: BuildConfig,
+def _early_pages(
+    context: tuple[bytes, Graph, Graph, Iris, str, datetime, str],
     changed: list[tuple[Path, str, list[str]]],
-) -> None:
-    """The process of ``_EarlyPages``: sends back, by source, the page's id, hash and
-    history with what ``process`` made of it; ``None`` when anything failed."""
-    answer: object = None
-    try:
-        kept = _kept_reference((reference_nt, []))
-        if kept is not None:
-            context = Context.create(
-                kept[0].graph, ontology, shapes, iris, build_id, started, config.shacl_engine
-            )
-            set_context(context, freeze=False)
-            made: dict[str, tuple[object, ...]] = {}
-            for path, label, history in changed:
-                t0 = time.perf_counter()
-                doc = parse(path)
-                task = Task(doc, label, "", tuple(history), time.perf_counter() - t0)
-                made[label] = (doc.doc_id, doc.sha256, task.history, process(task))
-            answer = made
-    except Exception:  # the parent builds the pages itself
-        answer = None
-    try:
-        sender.send(answer)
-    finally:
-        sender.close()
+) -> dict[str, tuple[object, ...]] | None:
+    """The work of ``_EarlyPages``' process: by source, the page's id, hash and history with
+    what ``process`` made of it; ``None`` when the kept reference data does not parse."""
+    reference_nt, ontology, shapes, iris, build_id, started, engine = context
+    kept = _kept_reference((reference_nt, []))
+    if kept is None:
+        return None
+    set_context(
+        Context.create(kept[0].graph, ontology, shapes, iris, build_id, started, engine),
+        freeze=False,
+    )
+    made: dict[str, tuple[object, ...]] = {}
+    for path, label, history in changed:
+        t0 = time.perf_counter()
+        doc = parse(path)
+        task = Task(doc, label, "", tuple(history), time.perf_counter() - t0)
+        made[label] = (doc.doc_id, doc.sha256, task.history, process(task))
+    return made
 
 
 def _run_tasks(
@@ -1800,7 +1772,7 @@ def _kept_reference(kept: tuple[bytes, list[str]] | None) -> tuple[ReferenceData
     its graph does not parse (a damaged file: the reference data is made again)."""
     if kept is None:
         return None
-    graph = Graph()  # read by Oxigraph: rdflib's parser took 0.3 s for its 8,000 triples
+    graph = Graph()  # read by Oxigraph: 0.08 s where rdflib's parser took 0.16 s
     try:
         quads = rdflib_quads(ox.parse(kept[0], ox.RdfFormat.N_TRIPLES))
         graph.addN((s, p, o, graph) for _name, (s, p, o) in quads)
@@ -1848,8 +1820,8 @@ def _with_sidecars(files: list[Path]) -> set[Path]:
 def _display_paths() -> Callable[[Path], str]:
     """A source's path, resolved, relative to the working directory when it lies below it.
     Each folder is resolved once (``Path.resolve`` looks up every component of every path:
-    0.4 s for 10,000 pages), and the rest is string work; a file that is a link is resolved
-    on its own."""
+    0.68 s under cProfile for 10,000 pages; 0.05 s so), and the rest is string work; a file
+    that is a link is resolved on its own."""
     cwd = os.path.join(os.getcwd(), "")
     folders: dict[str, str] = {}
 

@@ -312,7 +312,8 @@ def describe(
     modified: datetime,
 ) -> Triples:
     """The VoID graph of the release whose numbers are ``stats``: a plain set of triples
-    (an rdflib ``Graph`` indexed the 30,000 triples of a 10,000-page release in 0.5 s)."""
+    (an rdflib ``Graph`` indexed the 30,561 triples of a 10,000-page release in 0.58 s,
+    under py-spy)."""
     g = Triples()
     g.add((dataset, RDF.type, VOID.Dataset))
     g.add((dataset, DCTERMS.title, Literal(title, lang="en")))

@@ -303,16 +303,22 @@ def test_cli_help_documents_the_failure_policy() -> None:
 DECISION = re.compile(r"(Permanent Council Decision No\. \d+) of (\w+) (\d{4})")
 
 
-def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> None:
-    """A constraint no single page breaks: two pages give one decision two dates."""
-    folder = tmp_path / "corpus"
-    folder.mkdir()
+def _contradicting_pages(folder: Path) -> None:
+    """Two generated pages, first.txt and second.txt, that date the same Permanent Council
+    decision differently: a constraint no single page breaks."""
     text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
     (folder / "first.txt").write_text(text, encoding="utf-8")
     month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
     (folder / "second.txt").write_text(
         DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
     )
+
+
+def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> None:
+    """A constraint no single page breaks: two pages give one decision two dates."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _contradicting_pages(folder)
     with pytest.raises(ValidationFailed) as failed:
         run(config(tmp_path, folder))
     message = str(failed.value)
@@ -726,12 +732,7 @@ def test_the_shacl_engines_make_the_same_build(tmp_path: Path) -> None:
     folder.mkdir()
     for page in [*SEED_DIR.glob("*.txt"), *DEVSET.glob("*.txt")]:
         shutil.copy(page, folder)
-    text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
-    (folder / "first.txt").write_text(text, encoding="utf-8")
-    month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
-    (folder / "second.txt").write_text(
-        DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
-    )
+    _contradicting_pages(folder)
     said = {}
     for engine in ("shacl", "pyshacl"):
         out = tmp_path / engine
@@ -760,12 +761,7 @@ def test_a_closure_made_beside_the_check_across_pages_is_not_used_when_pages_are
     folder.mkdir()
     for page in DEVSET.glob("dev0[1-4]*.txt"):
         shutil.copy(page, folder)
-    text = next(t for _name, t in generate(40, seed=7) if DECISION.search(t))
-    (folder / "first.txt").write_text(text, encoding="utf-8")
-    month = "May" if DECISION.search(text)[2] != "May" else "June"  # type: ignore[index]
-    (folder / "second.txt").write_text(
-        DECISION.sub(lambda m: f"{m[1]} of {month} {m[3]}", text, count=1), encoding="utf-8"
-    )
+    _contradicting_pages(folder)
     checked = run(
         replace(project_config(tmp_path / "a", folder), keep_going=True, jobs=2), now=FIXED_TIME
     )
@@ -814,12 +810,24 @@ def test_a_source_whose_stat_is_unchanged_is_not_read_again(tmp_path: Path) -> N
     assert edited.sha256(tmp_path) == "" and edited.sha256(tmp_path / "gone.txt") == ""
 
 
-@pytest.mark.parametrize("kept", ["", "{", "[]", '{"format": 2, "files": {}}'])
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "",
+        "{",
+        "[]",
+        '{"format": 2, "files": {}}',
+        '{"format": 1, "files": []}',
+        '{"format": 1, "files": {"PAGE": 5}}',  # records that are not records
+        '{"format": 1, "files": {"PAGE": [1, 2]}}',
+        '{"format": 1, "files": {"PAGE": [1, 2, 3, 4, 5, "x", "ab"]}}',
+    ],
+)
 def test_kept_hashes_that_cannot_be_read_are_made_again(tmp_path: Path, kept: str) -> None:
     page = tmp_path / "page.txt"
     page.write_bytes(b"text")
     (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "hashes.json").write_text(kept)
+    (tmp_path / "cache" / "hashes.json").write_text(kept.replace("PAGE", str(page)))
     hashes = cache.FileHashes(tmp_path)
     assert hashes.sha256(page) == hashlib.sha256(b"text").hexdigest() and hashes.read == 1
     hashes.save()
@@ -932,8 +940,8 @@ def test_a_closure_whose_process_dies_is_made_in_the_build_process(
 
     def killing(self: pipeline._ClosureAhead, *args: object) -> None:
         real_init(self, *args)  # type: ignore[arg-type]
-        assert self._process is not None
-        self._process.kill()
+        assert self._child is not None and self._child._process is not None
+        self._child._process.kill()  # dies before it answers: the pipe ends
         killed.append(1)
 
     monkeypatch.setattr(pipeline._ClosureAhead, "__init__", killing)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from kg_builder.local_closure import LocalRules, _within, local_update, lower_bound, nodes, splice
+from kg_builder.dumpfile import first_line_at_or_after
+from kg_builder.local_closure import LocalRules, _within, local_update, nodes, splice
 from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, Relevance, in_schema, reason_file
 
@@ -142,7 +143,7 @@ def test_an_ontology_with_a_joining_construct_declines(tmp_path: Path) -> None:
     assert update == "the ontology uses http://www.w3.org/2002/07/owl#intersectionOf"
 
 
-def test_lower_bound_is_bisect_over_the_lines() -> None:
+def test_first_line_at_or_after_is_bisect_over_the_lines() -> None:
     rng = random.Random(5)
     for _round in range(200):
         lines = sorted(
@@ -152,7 +153,7 @@ def test_lower_bound_is_bisect_over_the_lines() -> None:
         data = b"".join(lines)
         for key in [b"", b"<a", b"<c1", b"<e9> x .\n", b"<z", *lines]:
             expected = sum(len(line) for line in lines if line < key)
-            assert lower_bound(data, key) == expected, (lines, key)
+            assert first_line_at_or_after(data, key) == expected, (lines, key)
 
 
 def test_splice_is_filter_and_sort_of_the_lines() -> None:
