@@ -13,6 +13,9 @@ An output directory holds every release and a ``current`` symlink to the one bei
       releases/<id>/report.ttl         the build report (also report.json)
       releases/<id>/docs/ontology.html the ontology's documentation (and ontology.ttl)
       releases/<id>/manifest.json      the documents of the release, their hashes, failures
+      releases/<id>/inferred.nt, edges.json  the inferred graph, sorted, and the asserted
+                                       edges of transitive and functional properties (read
+                                       by the next build's update of the inferences)
       report.json, report.ttl, report.txt   the last build attempt, failed or not
       pushed.json                      per --push URL, the digest of each graph it holds
       cache/docs/                      per-document graphs and results (incremental builds)
@@ -42,6 +45,7 @@ ONTOLOGY_TTL = "ontology.ttl"
 VOID = "void.ttl"
 VOID_STATISTICS = "void.json"
 INFERRED_NT = "inferred.nt"
+EDGES = "edges.json"
 PUSHED = "pushed.json"
 GZIP = ".gz"
 
@@ -95,6 +99,12 @@ class Release:
     def inferred(self) -> Path:
         """The inferred graph as sorted N-Triples, as the store holds it."""
         return self.root / INFERRED_NT
+
+    @property
+    def edges(self) -> Path:
+        """The asserted edges the next local update of the inferences reads
+        (``local_closure.Edges``)."""
+        return self.root / EDGES
 
     @property
     def report_ttl(self) -> Path:

@@ -37,6 +37,7 @@ whole graph after edits, additions, removals and transitive chains.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -145,6 +146,7 @@ class LocalUpdate:
     local_lines: int  # inferences of the small closure among them
     gone: list[bytes]  # lines of the previous inferences that are no more
     added: list[bytes]  # and new lines
+    edges: Edges  # the asserted edges after the change (kept for the next update)
 
 
 def nodes(lines: bytes) -> set[bytes]:
@@ -279,35 +281,103 @@ def _witnesses(
     return _nt(found)
 
 
-def _reachable(
-    store: ox.Store, starts: set[bytes], forward: list[ox.NamedNode], backward: list[ox.NamedNode]
-) -> set[bytes]:
-    """The nodes reached from ``starts`` by edges of ``forward`` properties, or of
-    ``backward`` ones taken against their direction (any graph: the previous inferences hold
-    every old path as one edge)."""
-    seen = set(starts)
-    frontier = set(starts)
-    while frontier:
-        reached: set[bytes] = set()
-        for token in frontier:
-            node = _term(token)
-            for p in forward:
-                reached.update(
-                    str(q.object).encode()
-                    for q in store.quads_for_pattern(node, p, None, None)
-                    if not isinstance(q.object, ox.Literal)
-                )
-            for p in backward:
-                reached.update(
-                    str(q.subject).encode() for q in store.quads_for_pattern(None, p, node, None)
-                )
-        frontier = reached - seen
-        seen |= frontier
-    return seen
-
-
 def _nt(triples: Iterable[ox.Triple]) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+@dataclass(frozen=True)
+class Edges:
+    """The distinct asserted triples (in any graph but the inferences) of the properties
+    ``LocalRules.collected`` names, as N-Triples lines: the input every local update reads
+    whole, and the graph its transitive paths are followed in. A release keeps them
+    (``Release.edges``) and the next update changes only the lines of its changed documents:
+    at 10,000 pages the 515 distinct edges are 47,111 quads (most pages restate where their
+    places lie), which the store took 0.20-0.29 s to read and merge, and following the paths
+    from one page's places through the store 0.18 s."""
+
+    predicates: frozenset[str]
+    lines: frozenset[bytes]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "predicates": sorted(self.predicates),
+                "edges": sorted(line.decode() for line in self.lines),
+            },
+            ensure_ascii=False,
+            indent=0,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Edges | None:
+        """The edges ``to_json`` wrote; ``None`` when ``text`` is not such a record."""
+        try:
+            data = json.loads(text)
+            predicates = data["predicates"]
+            lines = data["edges"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        well_formed = all(isinstance(p, str) for p in predicates) and all(
+            isinstance(line, str) and line.endswith(" .\n") for line in lines
+        )
+        if not well_formed:
+            return None
+        return cls(frozenset(predicates), frozenset(line.encode() for line in lines))
+
+    def nt(self) -> bytes:
+        return b"".join(sorted(self.lines))
+
+    def reachable(
+        self, starts: set[bytes], forward: Iterable[str], backward: Iterable[str]
+    ) -> set[bytes]:
+        """The nodes reached from ``starts`` by edges of ``forward`` properties, or of
+        ``backward`` ones taken against their direction."""
+        ahead = {f"<{p}>".encode() for p in forward}
+        behind = {f"<{p}>".encode() for p in backward}
+        step: dict[bytes, set[bytes]] = {}
+        for line in self.lines:
+            subject, predicate, rest = line.split(b" ", 2)
+            obj = rest.rstrip().removesuffix(b".").rstrip()
+            if not obj.startswith(_NODE_START):
+                continue
+            if predicate in ahead:
+                step.setdefault(subject, set()).add(obj)
+            if predicate in behind:
+                step.setdefault(obj, set()).add(subject)
+        seen = set(starts)
+        frontier = set(starts)
+        while frontier:
+            reached = {n for node in frontier for n in step.get(node, ())}
+            frontier = reached - seen
+            seen |= frontier
+        return seen
+
+
+def asserted_edges(store: ox.Store, inferred_graph: str, rules: LocalRules) -> Edges:
+    """The store's ``Edges`` for ``rules``, read from every graph but ``inferred_graph``."""
+    terms = sorted(f"<{p}>".encode() for p in rules.collected)
+    found = _construct(store, _EDGES, terms, ox.NamedNode(inferred_graph))
+    return Edges(rules.collected, frozenset(found.splitlines(True)))
+
+
+def _edges_after(previous: Edges, store: ox.Store, skip: ox.NamedNode, changed: bytes) -> Edges:
+    """``previous`` after a change whose documents' lines (old and new versions) are
+    ``changed``, the store holding the new versions: a line of theirs with an edge's
+    predicate is an edge if the store still asserts it in some graph."""
+    tokens = {f"<{p}>".encode() for p in previous.predicates}
+    lines = set(previous.lines)
+    for line in set(changed.splitlines(True)):
+        parts = line.split(b" ", 2)
+        if len(parts) < 3 or parts[1] not in tokens:
+            continue
+        triples = ox.parse(line, format=ox.RdfFormat.N_TRIPLES)
+        triple = next(iter(triples))
+        quads = store.quads_for_pattern(triple.subject, triple.predicate, triple.object, None)
+        if any(q.graph_name != skip and isinstance(q.graph_name, ox.NamedNode) for q in quads):
+            lines.add(line)
+        else:
+            lines.discard(line)
+    return Edges(previous.predicates, frozenset(lines))
 
 
 def local_update(
@@ -322,6 +392,7 @@ def local_update(
     workdir: Path,
     engine: str = DEFAULT_ENGINE,
     graphs_of: GraphsOf | None = None,
+    edges: Edges | None = None,
 ) -> LocalUpdate | str:
     """The inferred graph after a change, or why the whole graph must be reasoned over.
 
@@ -331,8 +402,8 @@ def local_update(
     ``schema_lines`` are the relevant lines of the ontology and reference data, ``schema``
     their axioms (as ``reason_file`` takes them). ``graphs_of``, when the caller knows which
     graphs say the same of a subject, names the graphs to read the affected nodes' triples
-    from; else every graph's are read. Raises ``InconsistentGraph`` for a clash around the
-    change."""
+    from; else every graph's are read. ``edges``: the previous release's ``Edges`` (else
+    read from the store). Raises ``InconsistentGraph`` for a clash around the change."""
     if rules.uncovered:
         return f"the ontology uses {', '.join(rules.uncovered)}"
     if _SAME_AS in previous:
@@ -343,17 +414,21 @@ def local_update(
     if any(line.split(b" ", 1)[0] in constants for line in changed.splitlines()):
         return "a document describes a term of the ontology"
     affected = nodes(changed) - constants
+    if edges is not None and edges.predicates == rules.collected:
+        edges = _edges_after(edges, store, skip, changed)
+    else:  # none kept, or kept for another ontology
+        edges = asserted_edges(store, inferred_graph, rules)
     # A changed transitive edge a -> b changes the paths from a's ancestors to b's
-    # descendants: all of them are affected.
-    along = [ox.NamedNode(p) for p in sorted(rules.along)]
-    against = [ox.NamedNode(p) for p in sorted(rules.against)]
+    # descendants: all of them are affected. (The asserted edges suffice: every inferred
+    # edge of these properties joins asserted ones along them.)
     chained = {f"<{p}>".encode() for p in rules.chained}
     ends: set[bytes] = set()
     for line in changed.splitlines():
         parts = line.split(b" ", 2)
         if len(parts) == 3 and parts[1] in chained:
             ends.update(_nodes(line))
-    affected |= _reachable(store, ends, along, against) | _reachable(store, ends, against, along)
+    affected |= edges.reachable(ends, rules.along, rules.against)
+    affected |= edges.reachable(ends, rules.against, rules.along)
     affected -= constants
     if any(node.startswith(b"_:") for node in affected):
         return "a blank node is among the changed nodes"
@@ -367,7 +442,7 @@ def local_update(
     else:
         found = _described(store, sorted(affected), graphs_of)
     found += _witnesses(store, sorted(affected), sorted(lines.predicates), skip)
-    found += _construct(store, _EDGES, sorted(f"<{p}>".encode() for p in rules.collected), skip)
+    found += edges.nt()
     relevant = lines.split(found)[0]
     if b"_:" in relevant:  # the ontology's own blank nodes are in schema_lines, not here
         return "a triple around the change has a blank node"
@@ -400,4 +475,5 @@ def local_update(
         len(local),
         sorted(set(old_lines) - new_lines),
         sorted(new_lines - set(old_lines)),
+        edges,
     )

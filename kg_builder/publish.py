@@ -166,16 +166,25 @@ class StagedRelease:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 
     def keep_inferred(self, data: bytes | None = None) -> None:
-        """Write the inferred graph's file: ``data``, else (the graph was not recomputed) the
-        base release's, if it has one."""
+        """Write the inferred graph's file: ``data``, else (the graph was not recomputed:
+        nor were the asserted graphs) the base release's, if it has one, and its edges."""
         try:
             if data is not None:
                 self.release.inferred.write_bytes(data)
-            elif self.base is not None and self.base.inferred.is_file():
-                try:  # a published release is never written again: share the file
-                    os.link(self.base.inferred, self.release.inferred)
-                except OSError:
-                    shutil.copyfile(self.base.inferred, self.release.inferred)
+            elif self.base is not None:
+                for kept in (self.base.inferred, self.base.edges):
+                    if kept.is_file():
+                        try:  # a published release is never written again: share the file
+                            os.link(kept, self.root / kept.name)
+                        except OSError:
+                            shutil.copyfile(kept, self.root / kept.name)
+        except OSError as exc:
+            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
+
+    def keep_edges(self, text: str) -> None:
+        """Write the asserted edges the next local update reads (``local_closure.Edges``)."""
+        try:
+            self.release.edges.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
 

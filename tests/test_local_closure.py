@@ -11,7 +11,16 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg_builder.dumpfile import first_line_at_or_after
-from kg_builder.local_closure import LocalRules, _within, local_update, nodes, splice
+from kg_builder.local_closure import (
+    Edges,
+    LocalRules,
+    _edges_after,
+    _within,
+    asserted_edges,
+    local_update,
+    nodes,
+    splice,
+)
 from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, Relevance, in_schema, reason_file
 
@@ -79,18 +88,21 @@ def test_random_edits_give_the_closure_of_the_whole_graph(tmp_path: Path) -> Non
             schema.add(triple)
     rules = LocalRules.of(ontology)
     assert rules.along == {EX + "in", EX + "part"} and rules.against == {EX + "has"}
-    local = declined = 0
+    local = declined = kept_edges = 0
     for seed in range(12):
         rng = random.Random(seed)
         documents = {f"{EX}doc{i}": _document(rng) for i in range(6)}
         inferred = _closure(documents, schema_lines, schema, tmp_path)
+        # the edges kept from round to round (as a release keeps them), else read anew
+        edges = asserted_edges(_store(documents, inferred), INFERRED, rules) if seed % 2 else None
         for _ in range(15):
             name = rng.choice(sorted(documents))
             old = documents[name]
             documents[name] = _document(rng) if rng.random() < 0.8 else b""
             expected = _closure(documents, schema_lines, schema, tmp_path)
+            store = _store(documents, inferred)
             update = local_update(
-                _store(documents, inferred),
+                store,
                 INFERRED,
                 inferred,
                 [lines.split(old)[0], lines.split(documents[name])[0]],
@@ -99,18 +111,46 @@ def test_random_edits_give_the_closure_of_the_whole_graph(tmp_path: Path) -> Non
                 schema_lines,
                 schema,
                 tmp_path,
+                edges=edges,
             )
             if isinstance(update, str):  # only a functional property's sameAs declines here
                 assert "owl:sameAs" in update, (seed, update)
                 declined += 1
+                edges = asserted_edges(store, INFERRED, rules) if seed % 2 else None
             else:
                 assert update.inferred == expected, (seed, old, documents[name])
                 before, after = set(inferred.splitlines(True)), set(expected.splitlines(True))
                 assert sorted(before - after) == update.gone
                 assert sorted(after - before) == update.added
+                assert update.edges == asserted_edges(store, INFERRED, rules)
+                kept_edges += edges is not None
+                edges = update.edges if seed % 2 else None
                 local += 1
             inferred = expected
     assert local >= 100 and declined >= 5  # both paths taken, most rounds updated locally
+    assert kept_edges >= 50
+
+
+def test_kept_edges_lose_only_what_no_graph_asserts_any_more() -> None:
+    """An edge a changed document no longer states stays while another graph states it;
+    a new one is added; and the record reads back as it was written."""
+    ontology, _schema_lines, _lines = _schema()
+    rules = LocalRules.of(ontology)
+    a_b = f"<{EX}a> <{EX}in> <{EX}b> .\n".encode()
+    c_d = f"<{EX}c> <{EX}in> <{EX}d> .\n".encode()
+    e_f = f"<{EX}e> <{EX}cap> <{EX}f> .\n".encode()
+    other = f"<{EX}e> <{EX}knows> <{EX}f> .\n".encode()  # not an edge's predicate
+    before = {f"{EX}doc1": a_b + c_d, f"{EX}doc2": a_b}
+    edges = asserted_edges(_store(before, b""), INFERRED, rules)
+    assert edges.lines == {a_b, c_d}
+    after = {f"{EX}doc1": e_f + other, f"{EX}doc2": a_b}
+    changed = before[f"{EX}doc1"] + after[f"{EX}doc1"]
+    kept = _edges_after(edges, _store(after, b""), ox.NamedNode(INFERRED), changed)
+    assert kept.lines == {a_b, e_f}
+    assert kept == asserted_edges(_store(after, b""), INFERRED, rules)
+    assert Edges.from_json(kept.to_json()) == kept
+    for damaged in ("", "[]", '{"predicates": [1], "edges": []}', '{"edges": ["x"]}'):
+        assert Edges.from_json(damaged) is None
 
 
 def test_affected_nodes_leave_out_classes_and_literals() -> None:
