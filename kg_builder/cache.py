@@ -23,6 +23,7 @@ what is unchanged, what changed (a revision) and what is gone.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -103,19 +104,37 @@ def context_hash(menus: Iterable[dict[str, list[str]] | None]) -> str:
 
 def canonical_menus(menus: Iterable[dict[str, list[str]] | None]) -> list[str | None]:
     """Each menu as JSON with sorted keys; each distinct menu written once (the pages of a
-    site share one or two: 10,000 writes took 0.11 s under py-spy)."""
+    site share one or two: 10,000 writes took 0.11 s under py-spy), and a menu object
+    looked at once (the cached entries that share a menu share its object, ``shared_menu``)."""
     written: dict[tuple[tuple[str, tuple[str, ...]], ...], str] = {}
+    seen: dict[int, str] = {}  # by id: ``menus``' objects stay alive through the loop
     found: list[str | None] = []
+    kept = []  # the menus seen: no id is reused while they are held
     for menu in menus:
         if menu is None:
             found.append(None)
             continue
-        form = tuple((k, tuple(v)) for k, v in menu.items())
-        text = written.get(form)
+        text = seen.get(id(menu))
         if text is None:
-            text = written[form] = json.dumps(menu, sort_keys=True)
+            form = tuple((k, tuple(v)) for k, v in menu.items())
+            text = written.get(form)
+            if text is None:
+                text = written[form] = json.dumps(menu, sort_keys=True)
+            seen[id(menu)] = text
+            kept.append(menu)
         found.append(text)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def shared_menu(text: str) -> dict[str, list[str]]:
+    """The menu written as ``text`` (canonical JSON, as a cache entry keeps it): one object
+    for every entry that has it, never changed. Reading the pages' menus as objects took
+    0.11 s of the 0.63 s that 10,000 entries took to read."""
+    menu = json.loads(text)
+    if not isinstance(menu, dict):
+        raise ValueError("a menu is a JSON object")
+    return menu
 
 
 def entry_key(
@@ -195,6 +214,11 @@ class DocCache:
             return None
         if meta.get("key") != key:
             return None
+        if isinstance(meta.get("menu"), str):  # its canonical JSON (``put``)
+            try:
+                meta["menu"] = shared_menu(meta["menu"])
+            except ValueError:
+                return None
         if isinstance(meta.get("subjects"), list):  # written before the digests: unknown
             meta["subjects"] = dict.fromkeys(meta["subjects"], "")
         return Entry(**{**meta, "graph": data})
@@ -248,6 +272,8 @@ class DocCache:
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         bulky = ("graph", "dump", "reasoning", "own")
         meta = {k: v for k, v in asdict(entry).items() if k not in bulky}
+        if entry.menu is not None:  # read back as one string, not thousands of objects
+            meta["menu"] = canonical_menus([entry.menu])[0]
         _write_bytes(graph_path, entry.graph)  # the graph first: a meta file implies its graph
         if entry.own is not None:
             _write_bytes(self._own_path(entry.key), "\n".join(entry.own).encode("utf-8"))

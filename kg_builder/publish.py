@@ -75,6 +75,8 @@ class StagedRelease:
         # per graph changed by apply_difference: the triples it removed and added (N-Triples)
         self.differences: dict[str, bytes] = {}
         self._base_store: ox.Store | None = None  # the base's store, read-only, once opened
+        self._inferred: bytes | None = None  # the inferred graph's file, as written
+        self._writers: list[_FileWriter] = []  # files being written beside the build
         if (out_dir / RELEASES / build_id).exists():
             raise PublishError(f"a release with id {build_id} exists already", subject=str(out_dir))
         try:
@@ -169,8 +171,10 @@ class StagedRelease:
         """Write the inferred graph's file: ``data``, else (the graph was not recomputed:
         nor were the asserted graphs) the base release's, if it has one, and its edges."""
         try:
-            if data is not None:
-                self.release.inferred.write_bytes(data)
+            if data is not None:  # 100 MB at 10,000 pages: written (and synced) on a thread
+                self._wait_for_writers()  # one writer of the file at a time
+                self._inferred = data
+                self._writers.append(_FileWriter(self.release.inferred, data))
             elif self.base is not None:
                 for kept in (self.base.inferred, self.base.edges):
                     if kept.is_file():
@@ -190,6 +194,8 @@ class StagedRelease:
 
     def inferred_nt(self, name: URIRef | str) -> bytes:
         """The inferred graph ``name`` as N-Triples: from its file, else from the store."""
+        if self._inferred is not None:
+            return self._inferred
         try:
             return self.release.inferred.read_bytes()
         except FileNotFoundError:
@@ -334,6 +340,8 @@ class StagedRelease:
         def dumps() -> tuple[int, float]:
             t0 = time.perf_counter()
             copied = write_dumps(release.nquads_gz, release.turtle_gz, parts, base)
+            for path in release.dumps.iterdir():  # on the disk now, not at ``promote``
+                _fsync_file(path)
             return copied, time.perf_counter() - t0
 
         # The dumps are made from the pieces, not the store: on a thread of their own while
@@ -351,6 +359,7 @@ class StagedRelease:
                     release.void.write_text(turtle(describe(store)), encoding="utf-8")
                 t2 = time.perf_counter()
                 copied, dumps_seconds = made.result()
+            self._wait_for_writers()
             self.seconds = {  # each part's own time: the dumps' overlap the others
                 "optimize_store": round(t1 - t0, 2),
                 "dumps": round(dumps_seconds, 2),
@@ -364,6 +373,13 @@ class StagedRelease:
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
         return release
 
+    def _wait_for_writers(self) -> None:
+        """Wait for the files being written on threads; raise the first one's error."""
+        writers, self._writers = self._writers, []
+        errors = [error for w in writers if (error := w.wait()) is not None]
+        if errors:
+            raise errors[0]
+
     def close(self) -> None:
         self._base_store = None
         if hasattr(self, "store"):
@@ -373,6 +389,9 @@ class StagedRelease:
         """Remove the half-written release (the served one is untouched). RocksDB closes its
         files when the last handle goes and its background threads stop; until then they
         may still write, so removal is retried (a leftover is removed by the next build)."""
+        for writer in self._writers:
+            writer.wait()  # never writing into a folder being removed
+        self._writers = []
         self.close()
         gc.collect()
         for attempt in range(5):
@@ -604,12 +623,42 @@ def _prune(out_dir: Path, current: Path, keep: int) -> None:
 def _fsync_tree(root: Path) -> None:
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            fd = os.open(Path(folder) / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_file(Path(folder) / name)
         _fsync_dir(Path(folder))
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _FileWriter:
+    """One file written and synced to the disk on a thread of its own, which lets go of
+    the interpreter while the bytes go out (the inferred graph's 100 MB at 10,000 pages took
+    0.24 s on the build's own thread, and as long again to sync at ``promote``)."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        self.error: PublishError | None = None
+        self.thread = threading.Thread(target=self._write, args=(data,), name=f"write {path.name}")
+        self.thread.start()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            with open(self.path, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as exc:
+            self.error = PublishError(f"cannot write the release: {exc}", subject=str(self.path))
+
+    def wait(self) -> PublishError | None:
+        """Wait until the file is written: its error, if any."""
+        self.thread.join()
+        return self.error
 
 
 def _fsync_dir(path: Path) -> None:

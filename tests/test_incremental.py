@@ -879,6 +879,29 @@ def test_the_manifest_is_written_as_asdict_would_write_it_and_read_back(tmp_path
     assert cache.Manifest.read(path) == manifest
 
 
+def test_cached_entries_keep_their_menu_as_one_string_and_share_it(tmp_path: Path) -> None:
+    """An entry's menu is kept as its canonical JSON and read back equal, one object for
+    the entries that share it; a menu that is not a JSON object makes the entry unreadable
+    (built again) rather than wrong."""
+    docs = cache.DocCache(tmp_path)
+    menu = {"Where we are": ["Vienna", "Skopje"], "Countries": ["Austria"]}
+    for n in range(3):
+        docs.put(
+            cache.Entry(f"{n:02d}" * 32, f"d{n}", "0" * 64, f"d{n}.txt", dict(menu), {}, [], {})
+        )
+    read = [docs.get(f"{n:02d}" * 32, graph=False) for n in range(3)]
+    assert all(e is not None and e.menu == menu for e in read)
+    assert read[0].menu is read[1].menu  # type: ignore[union-attr]
+    meta = docs.root / "00" / ("00" * 32 + ".json")
+    kept = json.loads(meta.read_text())
+    assert kept["menu"] == json.dumps(menu, sort_keys=True)
+    texts = cache.canonical_menus([e.menu for e in read] + [None, dict(menu)])  # type: ignore[union-attr]
+    assert texts == [kept["menu"]] * 3 + [None, kept["menu"]]
+    for damaged in ("[1, 2]", "{"):  # JSON, but not of an object; not JSON
+        meta.write_text(json.dumps({**kept, "menu": damaged}))
+        assert docs.get("00" * 32, graph=False) is None
+
+
 def test_the_reference_key_and_context_hash_are_those_of_the_menus_json() -> None:
     """Each distinct menu is written once; the keys are what writing every page's menu gives
     (so that the reference data kept by earlier builds is found again)."""

@@ -155,6 +155,29 @@ def test_staged_release_from_a_checkpoint_replaces_only_the_named_graphs(tmp_pat
     assert len(list(old.quads_for_pattern(None, None, None, None))) == 2  # the base is untouched
 
 
+def test_the_inferred_file_is_written_beside_the_build_and_its_failure_reported(
+    tmp_path: Path,
+) -> None:
+    """The inferred graph's file is written on a thread: the release has it once finished,
+    the build reads it back from memory meanwhile, and a write that fails fails ``finish``
+    with the file named."""
+    data = b"<http://s> <http://p> <http://o> .\n" * 1000
+    staged = StagedRelease(tmp_path, "b1")
+    staged.keep_inferred(data)
+    assert staged.inferred_nt("http://example.org/g/inferred") is data
+    release = staged.finish([])
+    assert release.inferred.read_bytes() == data
+
+    broken = StagedRelease(tmp_path, "b2")
+    broken.release.inferred.mkdir()  # a folder where the file goes: it cannot be written
+    broken.keep_inferred(data)
+    with pytest.raises(PublishError, match="cannot write the release") as raised:
+        broken.finish([])
+    assert raised.value.subject == str(broken.release.inferred)
+    broken.abandon()
+    assert not broken.root.exists()
+
+
 def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
     tmp_path: Path,
 ) -> None:
