@@ -296,7 +296,7 @@ class _Attempt:
         release's was written (0.7 s at 10,000 pages, twice a build)."""
         said = (*self.report.graph_inputs(), id(self.validation))
         if self.turtle is None or self.turtle[0] != said:
-            graph = self.report.to_graph(iris.build(self.report.build_id), self.validation)
+            graph = self.report.rdf(iris.build(self.report.build_id), self.validation)
             self.turtle = (said, turtle(graph))
         return self.turtle[1]
 

@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg_builder import __version__
 from kg_builder.namespaces import PROV, RDF, RDFS, XSD
+
+# the json module's C encoder, made once (``json.dumps`` with options makes one per call)
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass
@@ -86,12 +90,10 @@ class BuildReport:
         for name, value in vars(self).items():
             key = json.dumps(name)
             if name == "documents":
-                docs = ",\n".join(
-                    "    " + json.dumps(vars(d), ensure_ascii=False) for d in self.documents
-                )
+                docs = ",\n".join("    " + _JSON.encode(vars(d)) for d in self.documents)
                 lines.append(f"  {key}: [\n{docs}\n  ]" if docs else f"  {key}: []")
             else:
-                lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+                lines.append(f"  {key}: {_JSON.encode(value)}")
         return "{\n" + ",\n".join(lines) + "\n}\n"
 
     def summary(self) -> str:
@@ -138,23 +140,28 @@ class BuildReport:
             tuple((d.source, tuple(d.warnings)) for d in self.documents),
         )
 
-    def to_graph(self, activity: URIRef, validation_report: Graph | None) -> Graph:
-        g = Graph()
-        g.add((activity, RDF.type, PROV.Activity))
-        g.add((activity, PROV.startedAtTime, Literal(self.started, datatype=XSD.dateTime)))
-        g.add((activity, RDFS.label, Literal(f"osce-kg {self.version} build {self.build_id}")))
-        g.add((activity, RDFS.comment, Literal(f"status: {self.status}")))
+    def rdf(
+        self, activity: URIRef, validation_report: Graph | None
+    ) -> list[tuple[Node, Node, Node]]:
+        """The report as RDF (PROV-O, and the SHACL validation report), each triple once: a
+        list, not an rdflib ``Graph``, whose ``add`` took 0.17 s for a 10,000-page build's."""
+        found: list[tuple[Node, Node, Node]] = [
+            (activity, RDF.type, PROV.Activity),
+            (activity, PROV.startedAtTime, Literal(self.started, datatype=XSD.dateTime)),
+            (activity, RDFS.label, Literal(f"osce-kg {self.version} build {self.build_id}")),
+            (activity, RDFS.comment, Literal(f"status: {self.status}")),
+        ]
         if self.error:
-            g.add((activity, RDFS.comment, Literal(f"error: {self.error}")))
+            found.append((activity, RDFS.comment, Literal(f"error: {self.error}")))
         for doc in self.documents:
-            g.add((activity, PROV.used, Literal(doc.source)))
+            found.append((activity, PROV.used, Literal(doc.source)))
             for warning in doc.warnings:
-                g.add((activity, RDFS.comment, Literal(f"{doc.source}: warning: {warning}")))
+                found.append((activity, RDFS.comment, Literal(f"{doc.source}: warning: {warning}")))
         for warning in self.warnings:
-            g.add((activity, RDFS.comment, Literal(f"warning: {warning}")))
+            found.append((activity, RDFS.comment, Literal(f"warning: {warning}")))
         if validation_report is not None:
-            g += validation_report
-        return g
+            found.extend(validation_report)
+        return list(dict.fromkeys(found))
 
 
 def write_atomic(path: Path, data: str) -> None:

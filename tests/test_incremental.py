@@ -859,6 +859,7 @@ def test_an_unchanged_corpus_is_told_by_its_files_stat(tmp_path: Path, corpus: P
 
 
 def test_the_manifest_is_written_as_asdict_would_write_it_and_read_back(tmp_path: Path) -> None:
+    """The manifest's JSON is ``asdict``'s, keys sorted, a document per line."""
     from dataclasses import asdict
 
     manifest = cache.Manifest(
@@ -873,7 +874,16 @@ def test_the_manifest_is_written_as_asdict_would_write_it_and_read_back(tmp_path
         failed={"pages/x.txt": {"sha256": "", "doc_id": "", "status": "failed", "errors": ["e"]}},
     )
     text = manifest.to_json()
-    assert text == json.dumps(asdict(manifest), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    assert json.loads(text) == asdict(manifest)
+    assert list(json.loads(text)) == sorted(asdict(manifest))
+    lines = text.splitlines()
+    assert lines[1:3] == [' "context": "c",', ' "documents": {']
+    assert [json.loads("{" + line.rstrip(",") + "}") for line in lines[3:5]] == [
+        {"a": asdict(manifest.documents["a"])},
+        {"b": asdict(manifest.documents["b"])},
+    ]
+    empty = cache.Manifest("f", "c", "r", "i", {}, {})
+    assert json.loads(empty.to_json()) == asdict(empty)
     path = tmp_path / "manifest.json"
     path.write_text(text, encoding="utf-8")
     assert cache.Manifest.read(path) == manifest
