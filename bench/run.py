@@ -180,14 +180,31 @@ def build_section(result: dict[str, Any]) -> str:
         + ("" if size >= 10_000 else f" (at {size} documents)"),
     ]
     at = "" if size >= 10_000 else f" (at {size} documents)"
-    for key, target, what in (
-        ("unchanged", UNCHANGED_TARGET_S, "a second run on the unchanged corpus"),
-        ("one_edit", ONE_EDIT_TARGET_S, "a rebuild after one changed document"),
-    ):
-        if key in b:
-            r = b[key]
-            met = r["exit_code"] == 0 and r["wall_s"] < target
-            lines.append(f"- {what} in under {target} s: {r['wall_s']} s — {mark(met)}{at}")
+    if "unchanged" in b:
+        r = b["unchanged"]
+        met = r["exit_code"] == 0 and r["wall_s"] < UNCHANGED_TARGET_S
+        lines.append(
+            f"- a second run on the unchanged corpus in under {UNCHANGED_TARGET_S} s: "
+            f"{r['wall_s']} s — {mark(met)}{at}"
+        )
+    if "one_edit" in b:
+        r = b["one_edit"]
+        rounds = b.get("one_edit_rounds")
+        ok = r["exit_code"] == 0
+        if rounds:  # the median of the rounds (edits and their undoing) is judged
+            walls = ", ".join(f"{w}" for w in rounds["walls_s"])
+            median = rounds["median_s"]
+            lines.append(
+                f"- a rebuild after one changed document in under {ONE_EDIT_TARGET_S} s: "
+                f"median {median} s of {len(rounds['walls_s'])} rebuilds ({walls} s; "
+                f"edits and their undoing in turn) — "
+                f"{mark(ok and median < ONE_EDIT_TARGET_S)}{at}"
+            )
+        else:
+            lines.append(
+                f"- a rebuild after one changed document in under {ONE_EDIT_TARGET_S} s: "
+                f"{r['wall_s']} s — {mark(ok and r['wall_s'] < ONE_EDIT_TARGET_S)}{at}"
+            )
     lines.append("")
     return "\n".join(lines)
 
