@@ -26,9 +26,11 @@ DEFAULT = {s.name: s.default for s in SETTINGS}
 
 
 def _check_push_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:  # no --push: the HTTP stack is not loaded (0.2 s)
+        return value
     from kg_builder.push import check_url
 
-    if value is not None and (problem := check_url(value)):
+    if problem := check_url(value):
         raise click.BadParameter(problem)
     return value
 
