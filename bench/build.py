@@ -81,6 +81,22 @@ print(json.dumps({"rc": rc, "wall_s": wall, "cpu_s": cpu, "peak_rss_kib": usage.
 """
 
 
+def compile_package() -> str:
+    """Compile the package that ``kg-build`` runs to bytecode, as installing it does: with
+    ``PYTHONDONTWRITEBYTECODE`` set (this machine's shells have it) an editable install is
+    otherwise compiled from source at every start (0.24-0.37 s of imports against
+    0.16-0.20 s with bytecode, measured with ``python -X importtime``). The package's folder."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import kg_builder; print(kg_builder.__path__[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", found], check=True, cwd=ROOT)  # noqa: S603
+    return found
+
+
 def kg_build_help() -> str:
     return subprocess.run(  # noqa: S603 (the project's own command)
         [str(KG_BUILD), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
@@ -181,6 +197,7 @@ def run(
         "reasoner": "--reasoner" in help_text,
     }
     result["kg_build_options"] = options
+    result["bytecode"] = f"compiled before the builds: python -m compileall {compile_package()}"
     started = time.perf_counter()
     cores = os.cpu_count() or 1
     parallel = ["--jobs", str(cores)] if options["jobs"] else []

@@ -31,11 +31,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg_builder import places
-from kg_builder.build import BuildInfo, build_document
 from kg_builder.cache import Entry
 from kg_builder.dumpfile import GraphDump
 from kg_builder.errors import KgError
-from kg_builder.extract import extract
 from kg_builder.gazetteer import Gazetteer, build_gazetteer
 from kg_builder.iris import Iris
 from kg_builder.namespaces import OSCE, PROV, RDF, RDFS
@@ -194,6 +192,11 @@ def process(task: Task) -> Entry | Failure:
     ctx = _CONTEXT
     if ctx is None:
         raise RuntimeError("worker used before init_worker")
+    # imported here: a build that takes its pages from the cache (or builds them in a
+    # process of its own, ``pipeline._EarlyPages``) does not load the extractors (0.07 s)
+    from kg_builder.build import BuildInfo, build_document
+    from kg_builder.extract import extract
+
     doc = task.doc
     timings = {"parse": round(task.parse_seconds, 4)}
     try:
