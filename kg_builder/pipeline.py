@@ -774,6 +774,19 @@ def _publish(
         if withdrawn and ahead is not None:
             ahead.discard()
             ahead = None
+        # The documents are those of the release now: their dumps are written while the
+        # inferences are made, and the inferences' after them.
+        staged.start_dumps(  # read on the dumps' thread: what it reads is not changed again
+            _asserted_shares(
+                iris,
+                _canonical_nt(ontology),
+                reference_nt,
+                dict(entries),
+                cache,
+                {} if config.force else known,
+            ),
+            partial(_inferred_shares, staged, str(iris.inferred_graph())),
+        )
 
         _give_back_memory(collect=not few)
 
@@ -824,6 +837,7 @@ def _publish(
                     if not rules.uncovered:  # for the next build's update around its change
                         edges = asserted_edges(staged.store, str(iris.inferred_graph()), rules)
                         staged.keep_edges(edges.to_json())
+            staged.inferences_done()
     finally:
         if ahead is not None:
             ahead.discard()  # unused (reused, or reasoned around the change); else a no-op
@@ -832,9 +846,7 @@ def _publish(
     progress("publish")
     with _timed(report, "publish"):
         release = staged.finish(
-            _graphs(
-                staged, iris, ontology, reference_nt, entries, cache, {} if config.force else known
-            ),
+            (),  # the dumps were started after the check across documents
             lambda store: describe(
                 _statistics(staged, report, iris, entries, config),
                 iris.relative("dataset"),
@@ -1300,21 +1312,20 @@ def _updated_statistics(staged: StagedRelease) -> Statistics | None:
     return update(previous, before, staged.store, staged.touched, differences=known)
 
 
-def _graphs(
-    staged: StagedRelease,
+def _asserted_shares(
     iris: Iris,
-    ontology: Graph,
+    ontology_nt: bytes,
     reference_nt: bytes,
     entries: dict[str, Entry],
     cache: DocCache,
     known: dict[str, ManifestDoc],
 ) -> Iterator[Share]:
-    """The shares of the dumps of every named graph of the release, in the order of the dumps:
+    """The shares of the dumps of the release's asserted graphs, in the order of the dumps:
     the ontology, the reference data, the documents by id (their shares from the cache, or
-    from the base release's dumps when their key is the one the base was built with), the
-    inferences."""
+    from the base release's dumps when their key is the one the base was built with). The
+    inferences' (``_inferred_shares``) come after them."""
     for name, data in (
-        (str(iris.ontology_graph()), _canonical_nt(ontology)),
+        (str(iris.ontology_graph()), ontology_nt),
         (str(iris.reference_graph()), reference_nt),
     ):
         yield Share(name, partial(GraphDump.of, name, data))
@@ -1324,7 +1335,6 @@ def _graphs(
         old = known.get(doc_id)
         reusable = old is not None and old.key == entry.key
         yield Share(name, partial(cache.dump, entry, name), reusable)
-    yield from _inferred_shares(staged, str(iris.inferred_graph()))
 
 
 def _inferred_shares(staged: StagedRelease, graph: str) -> Iterator[Share]:

@@ -19,7 +19,8 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from bench.corpus import generate
-from kg_builder import cache, local_closure, pipeline, reason, workers
+from kg_builder import cache, local_closure, pipeline, reason
+from kg_builder import extract as extractors
 from kg_builder.config import BuildConfig
 from kg_builder.dumpfile import PieceIndex
 from kg_builder.errors import SourceError, ValidationFailed
@@ -61,7 +62,7 @@ def config(tmp_path: Path, corpus: Path, **changes: object) -> BuildConfig:
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """The documents parsed and extracted in this process."""
     calls: dict[str, list[str]] = {"parse": [], "extract": []}
-    real_parse, real_extract = pipeline.parse, workers.extract
+    real_parse, real_extract = pipeline.parse, extractors.extract
 
     def parse(path: Path):  # type: ignore[no-untyped-def]
         calls["parse"].append(path.name)
@@ -72,7 +73,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         return real_extract(doc, *args)
 
     monkeypatch.setattr(pipeline, "parse", parse)
-    monkeypatch.setattr(workers, "extract", extract)
+    monkeypatch.setattr(extractors, "extract", extract)  # the workers import it when they run
     return calls
 
 

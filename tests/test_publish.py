@@ -178,6 +178,42 @@ def test_the_inferred_file_is_written_beside_the_build_and_its_failure_reported(
     assert not broken.root.exists()
 
 
+def test_dumps_started_early_wait_for_the_inferences_and_stop_with_the_build(
+    tmp_path: Path,
+) -> None:
+    """Dumps started before the inferences are made write the asserted graphs, wait, then
+    write the inferences given later, in that order; a build given up while they wait ends
+    their thread and leaves no release."""
+    a, inferred = "http://example.org/g/a", "http://example.org/g/inferred"
+    asserted = {a: b"<http://s> <http://p> <http://o> .\n"}
+    made = {inferred: b"<http://s> <http://q> <http://o> .\n"}
+    asked: list[str] = []
+
+    def later() -> list[Share]:
+        asked.append("inferences")
+        return _parts(made)
+
+    staged = StagedRelease(tmp_path, "b1")
+    staged.replace_many({**asserted, **made})
+    staged.start_dumps(_parts(asserted), later)
+    assert staged._dumps is not None
+    staged._dumps.thread.join(0.2)
+    assert staged._dumps.thread.is_alive() and asked == []  # waiting for the inferences
+    staged.inferences_done()
+    release = staged.finish([Share("http://example.org/g/never", lambda: None)])  # type: ignore[arg-type]
+    assert asked == ["inferences"]
+    quads = read_plain(release.nquads_gz).decode()
+    assert quads.index("<http://p>") < quads.index("<http://q>")
+    assert "never" not in quads
+
+    given_up = StagedRelease(tmp_path, "b2")
+    given_up.start_dumps(_parts(asserted), later)
+    thread = given_up._dumps.thread  # type: ignore[union-attr]
+    given_up.abandon()
+    assert not thread.is_alive() and not given_up.root.exists()
+    assert asked == ["inferences"]  # not asked again
+
+
 def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
     tmp_path: Path,
 ) -> None:
