@@ -214,55 +214,6 @@ def test_dumps_started_early_wait_for_the_inferences_and_stop_with_the_build(
     assert asked == ["inferences"]  # not asked again
 
 
-def test_the_store_is_compacted_beside_the_void_counts_and_never_left_compacting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The compaction runs on a thread while VoID is counted (here it waits until the count
-    has begun: run one after the other, it would wait in vain); its time is reported; and a
-    count that fails ends ``finish`` only once the compaction has ended."""
-    import threading
-
-    graphs = {
-        f"http://example.org/g/{i}": b"<http://s> <http://p> <http://o%d> .\n" % i
-        for i in range(20)
-    }
-    counting = threading.Event()
-    said: list[str] = []
-
-    class HeldBack(publish._Timed):
-        def __init__(self, call):  # type: ignore[no-untyped-def]
-            def held() -> None:
-                said.append(f"count begun: {counting.wait(10)}")
-                call()
-
-            super().__init__(held)
-
-    monkeypatch.setattr(publish, "_Timed", HeldBack)
-
-    def describe(store: ox.Store) -> list[tuple[object, object, object]]:
-        counting.set()
-        return []
-
-    staged = StagedRelease(tmp_path, "b1")
-    staged.replace_many(graphs)
-    staged.finish(_parts(graphs), describe)  # type: ignore[arg-type]
-    assert said == ["count begun: True"]
-    assert staged.seconds["optimize_store"] >= 0
-
-    failing = StagedRelease(tmp_path, "b2")
-    failing.replace_many(graphs)
-
-    def broken(store: ox.Store) -> list[tuple[object, object, object]]:
-        counting.set()
-        raise ValueError("a count failed")
-
-    with pytest.raises(ValueError, match="a count failed"):
-        failing.finish(_parts(graphs), broken)  # type: ignore[arg-type]
-    assert "optimize" not in [t.name for t in threading.enumerate()]
-    failing.abandon()
-    assert not failing.root.exists()
-
-
 def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
     tmp_path: Path,
 ) -> None:
