@@ -358,28 +358,18 @@ class StagedRelease:
         # the store is compacted and counted (Oxigraph and zlib let go of the interpreter).
         try:
             store = self.store
+            t0 = time.perf_counter()
             store.flush()
-            # Compacted for queries (a small change is left to RocksDB), on a thread of its
-            # own while the VoID numbers are counted: RocksDB compacts on one core, and
-            # Oxigraph lets go of the interpreter meanwhile.
-            compacting = (
-                _Timed(store.optimize)
-                if self.base is None or self.written > OPTIMIZE_AFTER
-                else None
-            )
+            if self.base is None or self.written > OPTIMIZE_AFTER:
+                store.optimize()  # compacted for queries; a small change is left to RocksDB
             t1 = time.perf_counter()
-            try:
-                if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
-                    release.void.write_text(turtle(describe(store)), encoding="utf-8")
-                t2 = time.perf_counter()
-            finally:  # the store is never closed or removed while it is being compacted
-                if compacting is not None:
-                    compacting.thread.join()
-            optimize_seconds = compacting.result() if compacting is not None else 0.0
+            if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
+                release.void.write_text(turtle(describe(store)), encoding="utf-8")
+            t2 = time.perf_counter()
             copied, dumps_seconds = dumps.result()
             self._wait_for_writers()
-            self.seconds = {  # each part's own time: they overlap
-                "optimize_store": round(optimize_seconds, 2),
+            self.seconds = {  # each part's own time: the dumps' overlap the others
+                "optimize_store": round(t1 - t0, 2),
                 "dumps": round(dumps_seconds, 2),
                 "void": round(t2 - t1, 2),
             }
@@ -680,31 +670,6 @@ class _FileWriter:
         """Wait until the file is written: its error, if any."""
         self.thread.join()
         return self.error
-
-
-class _Timed:
-    """A call run on a thread of its own: ``result`` waits for it and gives the seconds it
-    took, or raises what it raised."""
-
-    def __init__(self, call: Callable[[], object]) -> None:
-        self.seconds = 0.0
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(call,), name="optimize")
-        self.thread.start()
-
-    def _run(self, call: Callable[[], object]) -> None:
-        t0 = time.perf_counter()
-        try:
-            call()
-        except BaseException as exc:  # given back to the thread that waits
-            self.error = exc
-        self.seconds = time.perf_counter() - t0
-
-    def result(self) -> float:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.seconds
 
 
 class _DumpsStopped(Exception):
