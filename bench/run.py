@@ -190,21 +190,22 @@ def build_section(result: dict[str, Any]) -> str:
     if "one_edit" in b:
         r = b["one_edit"]
         rounds = b.get("one_edit_rounds")
-        ok = r["exit_code"] == 0
-        if rounds:  # the median of the rounds (edits and their undoing) is judged
-            walls = ", ".join(f"{w}" for w in rounds["walls_s"])
-            median = rounds["median_s"]
-            lines.append(
-                f"- a rebuild after one changed document in under {ONE_EDIT_TARGET_S} s: "
-                f"median {median} s of {len(rounds['walls_s'])} rebuilds ({walls} s; "
-                f"edits and their undoing in turn) — "
-                f"{mark(ok and median < ONE_EDIT_TARGET_S)}{at}"
+        if rounds:  # the median of the rounds (edits and their undoing), none failing
+            walls = rounds["walls_s"]
+            figure = rounds["median_s"]
+            ok = r["exit_code"] == 0 and not rounds.get("failed")
+            said = (
+                f"median {figure} s of {len(walls)} rebuilds ({', '.join(map(str, walls))} s; "
+                "edits and their undoing in turn"
+                + (f"; {rounds['failed']} failed" if rounds.get("failed") else "")
+                + ")"
             )
         else:
-            lines.append(
-                f"- a rebuild after one changed document in under {ONE_EDIT_TARGET_S} s: "
-                f"{r['wall_s']} s — {mark(ok and r['wall_s'] < ONE_EDIT_TARGET_S)}{at}"
-            )
+            figure, ok, said = r["wall_s"], r["exit_code"] == 0, f"{r['wall_s']} s"
+        lines.append(
+            f"- a rebuild after one changed document in under {ONE_EDIT_TARGET_S} s: "
+            f"{said} — {mark(ok and figure < ONE_EDIT_TARGET_S)}{at}"
+        )
     lines.append("")
     return "\n".join(lines)
 

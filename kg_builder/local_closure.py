@@ -336,10 +336,11 @@ class Edges:
         behind = {f"<{p}>".encode() for p in backward}
         step: dict[bytes, set[bytes]] = {}
         for line in self.lines:
-            subject, predicate, rest = line.split(b" ", 2)
-            obj = rest.rstrip().removesuffix(b".").rstrip()
-            if not obj.startswith(_NODE_START):
+            found = _nodes(line)
+            if len(found) < 2:  # a literal: no edge to follow
                 continue
+            subject, obj = found
+            predicate = line.split(b" ", 2)[1]
             if predicate in ahead:
                 step.setdefault(subject, set()).add(obj)
             if predicate in behind:

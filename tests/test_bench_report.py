@@ -29,6 +29,10 @@ def test_the_edit_target_is_judged_on_the_median_of_the_rounds() -> None:
     assert line.endswith("— met")
     missed = _edit_line(build_section(_with_rounds([4.1, 5.2, 5.6, 5.1, 4.9])))
     assert "median 5.1 s" in missed and missed.endswith("**MISSED**")
+    failing = _with_rounds([4.1, 4.2, 4.3, 4.4, 4.5])
+    failing["build"]["one_edit_rounds"]["failed"] = 1  # type: ignore[index]
+    line = _edit_line(build_section(failing))
+    assert "; 1 failed)" in line and line.endswith("**MISSED**")  # a fast median is not enough
 
 
 def test_a_result_without_rounds_is_judged_on_its_one_edit() -> None:
