@@ -248,3 +248,53 @@ def test_the_command_loads_neither_the_http_stack_nor_pyshacl_until_used(tmp_pat
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _stderr_on_a_terminal(*args: str | Path) -> tuple[int, bytes]:
+    """Run kg-build with its stderr on a pseudo-terminal: its exit code and what it wrote."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # a terminal 24 by 80, as a new one is (a pseudo-terminal starts at 0 by 0: no room for
+    # a bar)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg_builder", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    written = bytearray()
+    while True:
+        ready, _, _ = select.select([leader], [], [], 300)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    return process.wait(timeout=60), bytes(written)
+
+
+def test_progress_bars_with_a_rate_on_a_terminal_and_none_in_a_pipe(tmp_path: Path) -> None:
+    """On a terminal the parse and build stages show a bar with its rate (tqdm); with stderr in a
+    pipe or a file (CI, logs) there is no bar, and -q keeps a terminal quiet too."""
+    seed = ROOT / "data" / "sources"
+    code, shown = _stderr_on_a_terminal("--out-dir", tmp_path / "tty", seed)
+    assert code == 0, shown.decode(errors="replace")
+    assert b"kg-build: parse:" in shown and b"doc/s" in shown
+    piped = kg_build("--out-dir", tmp_path / "pipe", seed)
+    assert piped.returncode == 0, piped.stderr
+    assert "doc/s" not in piped.stderr and "kg-build: parse:" not in piped.stderr
+    code, quiet = _stderr_on_a_terminal("-q", "--out-dir", tmp_path / "quiet", seed)
+    assert code == 0 and b"doc/s" not in quiet
