@@ -865,8 +865,6 @@ def _publish(
         report.publish["seconds"] = seconds
         report.publish["dumps_copied_graphs"] = staged.dumps_copied
         report.publish["graphs_loaded_beside_documents"] = len(loaded)
-        if staged.compacted_early:
-            report.publish["store_compacted"] = "while the closure was computed"
         new_manifest = Manifest(
             fingerprint=fp,
             context=context,
@@ -1042,8 +1040,6 @@ def _reason_over_everything(
     """The OWL 2 RL closure of the whole graph, into the staged store's inferred graph:
     ``ahead``'s, when it was computed beforehand."""
     if ahead is not None:
-        if not ahead.done():  # a core is free while it runs: the store is compacted now
-            staged.compact()
         closure = ahead.result()
     elif axiomatic:  # the relevance may change: the input is read from the store
         given = staged.root / "reasoning-input.ttl"  # in the release being staged
@@ -1179,17 +1175,6 @@ class _Child:
         except (EOFError, OSError):
             return None
 
-    def ready(self) -> bool:
-        """Whether :meth:`answer` would return at once: an answer waits, or the process
-        ended."""
-        receiver = self._receiver
-        if receiver is None:
-            return True
-        try:
-            return receiver.poll(0)
-        except (EOFError, OSError):
-            return True
-
     def close(self) -> None:
         if self._process is not None:
             if self._process.is_alive():
@@ -1252,10 +1237,6 @@ class _ClosureAhead:
             )
         except OSError:  # no process (no /dev/shm, a limit): computed here when asked
             self._child = None
-
-    def done(self) -> bool:
-        """Whether :meth:`result` would not wait for the process (it answered, or died)."""
-        return self._child is None or self._child.ready()
 
     def result(self) -> _Closure:
         """The closure: the process's, or made here when it failed."""

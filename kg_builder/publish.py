@@ -72,8 +72,6 @@ class StagedRelease:
         self.base = base
         self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
         self.written = 0  # N-Quads bytes loaded or changed since the checkpoint
-        self._compacted_at: int | None = None  # ``written`` when the store was last compacted
-        self.compacted_early = False  # by compact(), before finish()
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
         self.dumps_copied = 0  # graphs whose shares of the dumps finish() copied from the base
         # per graph changed by apply_difference: the triples it removed and added (N-Triples)
@@ -387,7 +385,8 @@ class StagedRelease:
             store = self.store
             t0 = time.perf_counter()
             store.flush()
-            compacted = self._compact()
+            if self.base is None or self.written > OPTIMIZE_AFTER:
+                store.optimize()  # compacted for queries; a small change is left to RocksDB
             t1 = time.perf_counter()
             if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
                 release.void.write_text(turtle(describe(store)), encoding="utf-8")
@@ -395,8 +394,7 @@ class StagedRelease:
             copied, dumps_seconds = dumps.result()
             self._wait_for_writers()
             self.seconds = {  # each part's own time: the dumps' overlap the others
-                **self.seconds,  # compact()'s, when it ran before
-                **({"optimize_store": round(t1 - t0, 2)} if compacted else {}),
+                "optimize_store": round(t1 - t0, 2),
                 "dumps": round(dumps_seconds, 2),
                 "void": round(t2 - t1, 2),
             }
@@ -407,39 +405,6 @@ class StagedRelease:
             self.abandon()
             raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
         return release
-
-    def compact(self) -> None:
-        """Compact the store now rather than in ``finish``, when ``finish`` would (a build
-        from nothing, or more than ``OPTIMIZE_AFTER`` bytes written): while the caller waits
-        for something else, such as the closure's process. RocksDB compacts on one core; at
-        10,000 pages it took 10.3-10.8 s, and the closure's process had 8 s left to run
-        alone after the check across documents. What is written afterwards (the inferences,
-        100 MB at 10,000 pages) stays in RocksDB's new files unless it is more than
-        ``OPTIMIZE_AFTER``: then ``finish`` compacts again."""
-        t0 = time.perf_counter()
-        try:
-            self.store.flush()
-            if not self._compact():
-                return
-        except OSError as exc:
-            self.abandon()
-            raise PublishError(f"cannot write the release: {exc}", subject=str(self.root)) from exc
-        self.seconds["optimize_store"] = round(time.perf_counter() - t0, 2)
-        self.compacted_early = True
-
-    def _compact(self) -> bool:
-        """``Store.optimize`` when more than ``OPTIMIZE_AFTER`` bytes were written since the
-        last compaction or the base's checkpoint, or when the store started empty and was
-        never compacted (bulk loads leave overlapping files): whether it ran. A small change
-        is left to RocksDB's own background compaction."""
-        if self._compacted_at is None:
-            wanted = self.base is None or self.written > OPTIMIZE_AFTER
-        else:
-            wanted = self.written - self._compacted_at > OPTIMIZE_AFTER
-        if wanted:
-            self.store.optimize()
-            self._compacted_at = self.written
-        return wanted
 
     def _wait_for_writers(self) -> None:
         """Wait for the files being written on threads; raise the first one's error."""

@@ -994,33 +994,6 @@ def test_a_closure_whose_process_dies_is_made_in_the_build_process(
     assert len(graph_nt(alone.release.store, inferred)) > 1000
 
 
-def test_a_store_compacted_while_the_closure_runs_holds_what_a_build_without_it_holds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With --jobs 2, the store is compacted while the closure's process still runs (forced
-    here: the process is never seen done before the build waits for it); the release then
-    holds the same inferences and the same VoID numbers as a build that compacted at the
-    end (--jobs 1), and its report says when the store was compacted."""
-    from tests.conftest import FIXED_TIME
-
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for page in DEVSET.glob("dev0[1-4]*.txt"):
-        shutil.copy(page, folder)
-    monkeypatch.setattr(pipeline._ClosureAhead, "done", lambda self: False)
-    early = run(replace(project_config(tmp_path / "a", folder), jobs=2), now=FIXED_TIME)
-    monkeypatch.undo()
-    late = run(project_config(tmp_path / "b", folder), now=FIXED_TIME)  # --jobs 1
-    assert early.report.publish["store_compacted"] == "while the closure was computed"
-    assert "store_compacted" not in late.report.publish
-    assert early.report.publish["seconds"]["optimize_store"] >= 0
-    inferred = IRIS.inferred_graph()
-    assert graph_nt(early.release.store, inferred) == graph_nt(late.release.store, inferred)
-    assert len(graph_nt(early.release.store, inferred)) > 1000
-    numbers = [json.loads(r.release.void_statistics.read_text()) for r in (early, late)]
-    assert numbers[0] == numbers[1] and numbers[0]["graph_triples"]
-
-
 def test_an_edited_page_built_early_gives_the_build_it_would_have_given(
     tmp_path: Path, corpus: Path
 ) -> None:

@@ -246,34 +246,3 @@ def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
     loader.stop()  # the build failed: what waits is not loaded, the thread ends
     assert not loader._thread.is_alive()
     stopped.abandon()
-
-
-def test_a_store_compacted_early_is_not_compacted_again_for_a_small_remainder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``compact`` compacts when ``finish`` would (a store that started empty), and
-    ``finish`` then compacts again only past ``OPTIMIZE_AFTER`` bytes written since; a store
-    built on a base is compacted only past that many bytes."""
-    monkeypatch.setattr(publish, "OPTIMIZE_AFTER", 200)
-    a, b = "http://example.org/g/a", "http://example.org/g/b"
-    staged = StagedRelease(tmp_path, "b1")
-    staged.replace(a, b"<http://s> <http://p> <http://o1> .\n")
-    staged.compact()
-    assert staged.compacted_early and "optimize_store" in staged.seconds
-    assert not staged._compact()  # nothing written since
-    staged.replace(b, b"<http://s> <http://p> <http://o2> .\n")  # fewer than 200 bytes
-    one = staged.finish(_parts({a: b"", b: b""}))
-    assert "optimize_store" in staged.seconds  # compact()'s, kept in finish's figures
-    store = ox.Store.read_only(str(one.store))
-    assert len(store) == 2
-
-    following = StagedRelease(tmp_path, "b2", base=one)
-    following.replace(a, b"<http://s> <http://p> <http://o3> .\n")
-    following.compact()  # a small change on a base: left to RocksDB
-    assert not following.compacted_early and "optimize_store" not in following.seconds
-    lines = b"".join(b"<http://s> <http://p> <http://o%d> .\n" % i for i in range(20))
-    following.replace(b, lines)  # past 200 bytes
-    following.compact()
-    assert following.compacted_early
-    two = following.finish(_parts({a: b"", b: b""}))
-    assert len(ox.Store.read_only(str(two.store))) == 21
