@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -251,50 +252,59 @@ def test_the_command_loads_neither_the_http_stack_nor_pyshacl_until_used(tmp_pat
 
 
 def _stderr_on_a_terminal(*args: str | Path) -> tuple[int, bytes]:
-    """Run kg-build with its stderr on a pseudo-terminal: its exit code and what it wrote."""
+    """Run kg-build with its stderr on a pseudo-terminal of 24 by 80 (one starts at 0 by 0):
+    its exit code and what it wrote, within 300 s in all."""
     import fcntl
     import pty
     import select
     import struct
     import termios
+    import time
 
     leader, follower = pty.openpty()
-    # a terminal 24 by 80, as a new one is (a pseudo-terminal starts at 0 by 0: no room for
-    # a bar)
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg_builder", *map(str, args)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=follower,
-    )
-    os.close(follower)
     written = bytearray()
-    while True:
-        ready, _, _ = select.select([leader], [], [], 300)
-        if not ready:
+    try:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kg_builder", *map(str, args)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+        )
+        os.close(follower)
+        follower = -1
+        deadline = time.monotonic() + 300
+        while (left := deadline - time.monotonic()) > 0:
+            if not select.select([leader], [], [], left)[0]:
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the command ended and its output was read
+                break
+            if not chunk:
+                break
+            written += chunk
+        else:
             process.kill()
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal closed: the command ended
-            break
-        if not chunk:
-            break
-        written += chunk
-    os.close(leader)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
     return process.wait(timeout=60), bytes(written)
 
 
 def test_progress_bars_with_a_rate_on_a_terminal_and_none_in_a_pipe(tmp_path: Path) -> None:
-    """On a terminal the parse and build stages show a bar with its rate (tqdm); with stderr in a
-    pipe or a file (CI, logs) there is no bar, and -q keeps a terminal quiet too."""
-    seed = ROOT / "data" / "sources"
-    code, shown = _stderr_on_a_terminal("--out-dir", tmp_path / "tty", seed)
+    """On a terminal the parse and build stages show a bar with its rate in documents per
+    second (tqdm); with stderr in a pipe or a file (CI, logs) there is no bar, and -q keeps a
+    terminal quiet too."""
+    devset = ROOT / "tests" / "fixtures" / "devset"  # 14 pages: long enough for a rate
+    code, shown = _stderr_on_a_terminal("--jobs", "1", "--out-dir", tmp_path / "tty", devset)
     assert code == 0, shown.decode(errors="replace")
-    assert b"kg-build: parse:" in shown and b"doc/s" in shown
+    assert b"kg-build: build:" in shown and b"%|" in shown  # a bar drawn
+    assert re.search(rb"[1-9]\d*/14 \[[^\]]*,\s*\d+(\.\d+)?doc/s\]", shown)  # with its rate
+    seed = ROOT / "data" / "sources"
     piped = kg_build("--out-dir", tmp_path / "pipe", seed)
     assert piped.returncode == 0, piped.stderr
-    assert "doc/s" not in piped.stderr and "kg-build: parse:" not in piped.stderr
+    assert "%|" not in piped.stderr and "doc/s" not in piped.stderr
     code, quiet = _stderr_on_a_terminal("-q", "--out-dir", tmp_path / "quiet", seed)
-    assert code == 0 and b"doc/s" not in quiet
+    assert code == 0 and b"%|" not in quiet and b"doc/s" not in quiet
