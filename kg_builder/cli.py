@@ -106,6 +106,7 @@ def _check_push_url(_ctx: click.Context, _param: click.Parameter, value: str | N
 @click.option("--keep-going", is_flag=True, help=HELP["keep_going"])
 @click.option("--prune", is_flag=True, help=HELP["prune"])
 @click.option("--force", is_flag=True, help=HELP["force"])
+@click.option("--compact", is_flag=True, help=HELP["compact"])
 # --- end builds ---
 # --- web sources (kg_builder.fetch) ---
 @click.option(
@@ -179,6 +180,7 @@ def main(
     keep_going: bool,
     prune: bool,
     force: bool,
+    compact: bool,
     crawl: tuple[str, ...],
     max_pages: int,
     fetch_interval: float,
@@ -217,6 +219,7 @@ def main(
         keep_going=keep_going,
         prune=prune,
         force=force,
+        compact=compact,
         sources=paths or (() if urls or crawl else (Path("data/sources"),)),
         urls=urls,
         crawl=crawl,

@@ -54,6 +54,15 @@ SETTINGS: tuple[Setting, ...] = (
         "false",
         "Rebuild every document and publish a new release even when nothing changed.",
     ),
+    Setting(
+        "compact",
+        "false",
+        "Compact the published store even after a small change, and publish a compacted "
+        "release when nothing changed, without rebuilding any document. A small change is "
+        "written to new files of the store that every query also searches until a build "
+        "compacts it (at 10,000 pages, six edits made some queries 1.3x slower; compacting "
+        "took 9-17 s).",
+    ),
     # --- end builds ---
     # --- web sources (kg_builder.fetch) ---
     Setting(
@@ -114,6 +123,7 @@ class BuildConfig:
     keep_going: bool = DEFAULTS["keep_going"] == "true"
     prune: bool = DEFAULTS["prune"] == "true"
     force: bool = DEFAULTS["force"] == "true"
+    compact: bool = DEFAULTS["compact"] == "true"
     # --- end builds ---
     # --- web sources (kg_builder.fetch) ---
     urls: tuple[str, ...] = ()  # pages to fetch

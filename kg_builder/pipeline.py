@@ -408,6 +408,7 @@ def _run(
         previous is not None
         and manifest is not None
         and not unfetched  # a URL that failed now is reported in a report of this run
+        and not config.compact  # a compacted copy of the release is asked for
         and _unchanged(config, fp, sources, manifest)
     ):
         report.status = "unchanged"
@@ -571,7 +572,7 @@ def _run(
     # accepted, beside the workers (``publish.BackgroundLoader``).
     base = previous if manifest is not None else None
     if base is None and tasks:
-        attempt.staged = StagedRelease(config.out_dir, build_id, None)
+        attempt.staged = StagedRelease(config.out_dir, build_id, None, compact=config.compact)
         attempt.loader = attempt.staged.loader()
     loader = attempt.loader
     progress(f"build {len(tasks)} of {len(items)} document(s)")
@@ -651,7 +652,9 @@ def _run(
     with _timed(report, "store"):
         if loader is not None:
             loader.finish()  # the pages the workers made last
-        staged = attempt.staged or StagedRelease(config.out_dir, build_id, base)
+        staged = attempt.staged or StagedRelease(
+            config.out_dir, build_id, base, compact=config.compact
+        )
     loaded = loader.loaded if loader is not None else set()
     try:
         # After a few edits the process holds millions of long-lived objects (the documents'
@@ -865,6 +868,7 @@ def _publish(
         report.publish["seconds"] = seconds
         report.publish["dumps_copied_graphs"] = staged.dumps_copied
         report.publish["graphs_loaded_beside_documents"] = len(loaded)
+        report.publish["store_compacted"] = staged.compacted
         new_manifest = Manifest(
             fingerprint=fp,
             context=context,

@@ -64,14 +64,19 @@ class StagedRelease:
     With ``base`` (the served release) the store starts as a RocksDB checkpoint of the base's
     store (``Store.backup``: hard links to its immutable files, so it costs no copy), and only
     the named graphs that changed are replaced; without it the store starts empty. The served
-    store is opened read-only, never written."""
+    store is opened read-only, never written. ``compact`` (``kg-build --compact``): ``finish``
+    compacts the store even after a small change."""
 
-    def __init__(self, out_dir: Path, build_id: str, base: Release | None = None) -> None:
+    def __init__(
+        self, out_dir: Path, build_id: str, base: Release | None = None, *, compact: bool = False
+    ) -> None:
         self.root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
         self.release = Release(self.root)
         self.base = base
         self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
         self.written = 0  # N-Quads bytes loaded or changed since the checkpoint
+        self.compact = compact  # compact the store at the end whatever was written
+        self.compacted = False  # whether finish() compacted the store
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
         self.dumps_copied = 0  # graphs whose shares of the dumps finish() copied from the base
         # per graph changed by apply_difference: the triples it removed and added (N-Triples)
@@ -385,11 +390,12 @@ class StagedRelease:
             store = self.store
             t0 = time.perf_counter()
             store.flush()
-            if self.base is None or self.written > OPTIMIZE_AFTER:
+            if self.compact or self.base is None or self.written > OPTIMIZE_AFTER:
                 # compacted for queries, the inferences included: a store compacted before
                 # they were stored answered workload queries up to 1.9x slower at 10,000
                 # pages (885346b, reverted). A small change is left to RocksDB.
                 store.optimize()
+                self.compacted = True
             t1 = time.perf_counter()
             if describe is not None:  # Oxigraph's writer: rdflib's took 0.45 s at 1,000 pages
                 release.void.write_text(turtle(describe(store)), encoding="utf-8")
