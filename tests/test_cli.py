@@ -308,3 +308,19 @@ def test_progress_bars_with_a_rate_on_a_terminal_and_none_in_a_pipe(tmp_path: Pa
     assert "%|" not in piped.stderr and "doc/s" not in piped.stderr
     code, quiet = _stderr_on_a_terminal("-q", "--out-dir", tmp_path / "quiet", seed)
     assert code == 0 and b"%|" not in quiet and b"doc/s" not in quiet
+
+
+def test_compact_on_an_unchanged_corpus_publishes_a_compacted_release(tmp_path: Path) -> None:
+    """``kg-build --compact`` from the command line: where a plain rerun keeps the served
+    release, it publishes a new one, compacted, with every document from the cache."""
+    out, seed = tmp_path / "out", ROOT / "data" / "sources"
+    assert kg_build("-q", "--out-dir", out, seed).returncode == 0
+    first = current_release(out)
+    again = kg_build("-q", "--out-dir", out, seed)
+    assert again.returncode == 0 and current_release(out) == first
+    compacted = kg_build("-q", "--compact", "--out-dir", out, seed)
+    assert compacted.returncode == 0, compacted.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "ok" and report["publish"]["store_compacted"] is True
+    assert {d["status"] for d in report["documents"]} == {"cached"}
+    assert current_release(out) != first
