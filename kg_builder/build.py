@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from kg_builder import __version__
@@ -203,31 +204,61 @@ def _place(g: Triples, place: PlaceRef) -> None:
 
 
 def _annotations(g: Triples, ex: Extraction, iris: Iris, source: URIRef) -> None:
+    """One Web Annotation per mention, made of Oxigraph's terms directly (``Triples``): they
+    are most of a page's triples, and each of their subjects is the annotation's own."""
     text = ex.document.text
+    doc_id = ex.document.doc_id
+    add = g.add_oxigraph
+    triple = ox.Triple
+    source_node = ox.NamedNode(str(source))
+    bodies: dict[URIRef, ox.NamedNode] = {}
     for mention in ex.mentions:
-        ann = iris.mention(ex.document.doc_id, mention.start, mention.end)
-        target = URIRef(f"{ann}#target")
-        quote = URIRef(f"{ann}#quote")
-        position = URIRef(f"{ann}#position")
-        g.add((ann, RDF.type, OA.Annotation))
-        g.add((ann, OA.motivatedBy, OA.identifying))
-        g.add((ann, OA.hasBody, mention.entity))
-        g.add((ann, OA.hasTarget, target))
-        g.add((target, RDF.type, OA.SpecificResource))
-        g.add((target, OA.hasSource, source))
-        g.add((target, OA.hasSelector, quote))
-        g.add((target, OA.hasSelector, position))
-        g.add((quote, RDF.type, OA.TextQuoteSelector))
-        g.add((quote, OA.exact, Literal(mention.exact)))
-        g.add(
-            (quote, OA.prefix, Literal(text[max(0, mention.start - QUOTE_CONTEXT) : mention.start]))
-        )
-        g.add((quote, OA.suffix, Literal(text[mention.end : mention.end + QUOTE_CONTEXT])))
-        g.add((position, RDF.type, OA.TextPositionSelector))
+        iri = str(iris.mention(doc_id, mention.start, mention.end))
+        ann = ox.NamedNode(iri)
+        target = ox.NamedNode(f"{iri}#target")
+        quote = ox.NamedNode(f"{iri}#quote")
+        position = ox.NamedNode(f"{iri}#position")
+        body = bodies.get(mention.entity)
+        if body is None:
+            body = bodies[mention.entity] = ox.NamedNode(str(mention.entity))
+        add(triple(ann, _A, _OA_ANNOTATION))
+        add(triple(ann, _OA_MOTIVATED_BY, _OA_IDENTIFYING))
+        add(triple(ann, _OA_HAS_BODY, body))
+        add(triple(ann, _OA_HAS_TARGET, target))
+        add(triple(target, _A, _OA_SPECIFIC_RESOURCE))
+        add(triple(target, _OA_HAS_SOURCE, source_node))
+        add(triple(target, _OA_HAS_SELECTOR, quote))
+        add(triple(target, _OA_HAS_SELECTOR, position))
+        add(triple(quote, _A, _OA_TEXT_QUOTE_SELECTOR))
+        add(triple(quote, _OA_EXACT, ox.Literal(mention.exact)))
+        prefix = text[max(0, mention.start - QUOTE_CONTEXT) : mention.start]
+        add(triple(quote, _OA_PREFIX, ox.Literal(prefix)))
+        add(triple(quote, _OA_SUFFIX, ox.Literal(text[mention.end : mention.end + QUOTE_CONTEXT])))
+        add(triple(position, _A, _OA_TEXT_POSITION_SELECTOR))
         # xsd:integer, not nonNegativeInteger: Oxigraph stores derived integer types as
         # xsd:integer, and the published graph must be the graph that was validated.
-        g.add((position, OA.start, Literal(mention.start)))
-        g.add((position, OA.end, Literal(mention.end)))
+        add(triple(position, _OA_START, ox.Literal(str(mention.start), datatype=_INTEGER)))
+        add(triple(position, _OA_END, ox.Literal(str(mention.end), datatype=_INTEGER)))
+
+
+# The terms of the annotations, made once
+_A = ox.NamedNode(str(RDF.type))
+_INTEGER = ox.NamedNode(str(XSD.integer))
+_OA_ANNOTATION = ox.NamedNode(str(OA.Annotation))
+_OA_MOTIVATED_BY = ox.NamedNode(str(OA.motivatedBy))
+_OA_IDENTIFYING = ox.NamedNode(str(OA.identifying))
+_OA_HAS_BODY = ox.NamedNode(str(OA.hasBody))
+_OA_HAS_TARGET = ox.NamedNode(str(OA.hasTarget))
+_OA_SPECIFIC_RESOURCE = ox.NamedNode(str(OA.SpecificResource))
+_OA_HAS_SOURCE = ox.NamedNode(str(OA.hasSource))
+_OA_HAS_SELECTOR = ox.NamedNode(str(OA.hasSelector))
+_OA_TEXT_QUOTE_SELECTOR = ox.NamedNode(str(OA.TextQuoteSelector))
+_OA_EXACT = ox.NamedNode(str(OA.exact))
+_OA_PREFIX = ox.NamedNode(str(OA.prefix))
+_OA_SUFFIX = ox.NamedNode(str(OA.suffix))
+_OA_TEXT_POSITION_SELECTOR = ox.NamedNode(str(OA.TextPositionSelector))
+_OA_START = ox.NamedNode(str(OA.start))
+_OA_END = ox.NamedNode(str(OA.end))
 
 
 def datetime_literal(moment: datetime) -> Literal:

@@ -551,12 +551,16 @@ def turtle(graph: Iterable[tuple[Node, Node, Node]]) -> str:
     return data.decode("utf-8")
 
 
-def ox_triples(triples: Iterable[tuple[Node, Node, Node]]) -> Iterator[ox.Triple]:
-    """rdflib triples as Oxigraph's. Each distinct term is made once: a page's 1,100 triples
-    name a few hundred terms (rdflib terms are equal only to terms of their own kind, with the
-    same lexical form, language and datatype)."""
+def ox_triples(triples: Iterable[tuple[Node, Node, Node] | ox.Triple]) -> Iterator[ox.Triple]:
+    """rdflib triples as Oxigraph's (an Oxigraph triple among them as it is). Each distinct
+    term is made once: a page's 1,100 triples name a few hundred terms (rdflib terms are equal
+    only to terms of their own kind, with the same lexical form, language and datatype)."""
     made: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
-    for s, p, o in triples:
+    for triple in triples:
+        if isinstance(triple, ox.Triple):
+            yield triple
+            continue
+        s, p, o = triple
         subject = made.get(s)
         if subject is None:
             subject = made[s] = _oxigraph(s)
@@ -595,6 +599,15 @@ def rdflib_quads(quads: Iterable[Quad]) -> Iterator[tuple[str, tuple[Node, Node,
         )
         graph = quad.graph_name
         yield (graph.value if isinstance(graph, ox.NamedNode) else ""), triple
+
+
+def rdflib_triple(triple: ox.Triple, cache: dict[OxTerm, Node]) -> tuple[Node, Node, Node]:
+    """An Oxigraph triple as rdflib's (``cache``: see ``_rdflib``)."""
+    return (
+        _rdflib(triple.subject, cache),
+        _rdflib(triple.predicate, cache),
+        _rdflib(triple.object, cache),
+    )
 
 
 def _rdflib(term: OxTerm | ox.Triple, cache: dict[OxTerm, Node]) -> Node:

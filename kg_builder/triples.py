@@ -6,20 +6,34 @@ added to, then written once. Under cProfile, adding a page's ~770 Web Annotation
 ``Graph`` took 22 of the 33 ms ``build_document`` took, and rdflib's N-Triples writer another
 9 ms; a dict and Oxigraph's writer do both for a fraction. ``graph()`` gives an rdflib
 ``Graph`` where one is wanted (tests).
+
+Triples may also be added as Oxigraph's already (``add_oxigraph``): the Web Annotations, two
+thirds of a page's triples, whose rdflib terms were made only to be converted to Oxigraph's
+for the writer. At 10,000 pages, py-spy counted that making and converting at 17% of the
+workers' time (``_annotations`` and ``ox_triples``, 50 samples a second).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from kg_builder.publish import ox_triples
+from kg_builder.publish import OxTerm, ox_triples, rdflib_triple
 
 Triple = tuple[Node, Node, Node]
+
+
+class Nodes(NamedTuple):
+    """Of a document's triples: the subjects that are IRIs, all the subjects (IRIs and blank
+    node labels) and the IRIs in subject or object position, as strings."""
+
+    subject_iris: set[str]
+    subjects: set[str]
+    iris: set[str]
 
 
 class TripleSink(Protocol):
@@ -29,27 +43,58 @@ class TripleSink(Protocol):
 
 
 class Triples:
-    """A set of triples, in the order added (``add``, as on an rdflib ``Graph``)."""
+    """A set of triples, in the order added (``add``, as on an rdflib ``Graph``, or
+    ``add_oxigraph``). Iterating gives rdflib triples, whichever way they were added."""
 
     def __init__(self) -> None:
-        self._triples: dict[Triple, None] = {}
+        self._triples: dict[Triple | ox.Triple, None] = {}
 
     def add(self, triple: Triple) -> Triples:
         self._triples[triple] = None
         return self
 
+    def add_oxigraph(self, triple: ox.Triple) -> None:
+        """Add a triple made of Oxigraph's terms. The caller makes sure that it was not added
+        as rdflib terms too (it would be written twice): the annotations' subjects are their
+        own."""
+        self._triples[triple] = None
+
     def __iter__(self) -> Iterator[Triple]:
-        return iter(self._triples)
+        terms: dict[OxTerm, Node] = {}
+        for triple in self._triples:
+            yield rdflib_triple(triple, terms) if isinstance(triple, ox.Triple) else triple
 
     def __len__(self) -> int:
         return len(self._triples)
 
     def __contains__(self, triple: object) -> bool:
-        return triple in self._triples
+        if triple in self._triples:
+            return True
+        return isinstance(triple, tuple) and next(ox_triples([triple])) in self._triples
 
     def subjects(self) -> Iterator[Node]:
         """The subject of each triple (repeated, as ``Graph.subjects`` gives them)."""
-        return (triple[0] for triple in self._triples)
+        return (triple[0] for triple in self)
+
+    def nodes(self) -> Nodes:
+        """The subjects and the IRIs, in one pass, without making rdflib terms."""
+        subject_iris: set[str] = set()
+        blank: set[str] = set()
+        iris: set[str] = set()
+        for t in self._triples:
+            if isinstance(t, ox.Triple):
+                subject, object_ = t.subject, t.object
+                named = isinstance(subject, ox.NamedNode)
+                value = subject.value  # type: ignore[union-attr]  # no RDF-star here
+                if isinstance(object_, ox.NamedNode):
+                    iris.add(object_.value)
+            else:
+                named = isinstance(t[0], URIRef)
+                value = str(t[0])
+                if isinstance(t[2], URIRef):
+                    iris.add(str(t[2]))
+            (subject_iris if named else blank).add(value)
+        return Nodes(subject_iris, subject_iris | blank, iris | subject_iris)
 
     def ntriples(self) -> bytes:
         """The triples as N-Triples, one a line, written by Oxigraph."""
@@ -58,7 +103,7 @@ class Triples:
     def graph(self) -> Graph:
         """The triples in an rdflib ``Graph``."""
         graph = Graph()
-        for triple in self._triples:
+        for triple in self:
             graph.add(triple)
         return graph
 

@@ -84,11 +84,14 @@ def descriptions(ntriples: bytes, subjects: Iterable[str] | None = None) -> dict
     subject, as a digest of its predicate-object lines, sorted: two graphs say the same of a
     subject when their digests are equal. With ``subjects``, those subjects (the digest is
     "" for one whose IRI the lines escape, which then never compares equal)."""
+    wanted = None if subjects is None else {s.encode("utf-8") for s in subjects}
     lines: dict[bytes, list[bytes]] = {}
     for line in ntriples.splitlines():
         if line.startswith(b"<"):
             end = line.find(b"> ")
-            lines.setdefault(line[1:end], []).append(line[end + 2 :].rstrip())
+            subject = line[1:end]
+            if wanted is None or subject in wanted:  # a page's annotations are not asked for
+                lines.setdefault(subject, []).append(line[end + 2 :].rstrip())
     digests = {
         subject.decode("utf-8", "replace"): hashlib.blake2b(
             b"\n".join(sorted(said)), digest_size=12

@@ -41,7 +41,7 @@ from kg_builder.parse import Document
 from kg_builder.publish import ox_triples
 from kg_builder.reason import LineFilter, documents_relevance
 from kg_builder.report import DocumentReport
-from kg_builder.triples import Triples, TripleSink
+from kg_builder.triples import Nodes, TripleSink
 from kg_builder.validate import (
     DEFAULT_SHACL_ENGINE,
     Result,
@@ -84,8 +84,9 @@ class Context:
     started: datetime
     lines: LineFilter  # what of a graph reasoning reads (the same for every document)
     shacl_engine: str = DEFAULT_SHACL_ENGINE
-    # the reference triples by subject and the subclass axioms, as N-Triples (shacl's input)
-    reference_nt: dict[Node, bytes] = field(default_factory=dict)
+    # the reference triples by subject IRI and the subclass axioms, as N-Triples (shacl's
+    # input)
+    reference_nt: dict[str, bytes] = field(default_factory=dict)
     classes_nt: bytes = b""
 
     @classmethod
@@ -116,7 +117,11 @@ class Context:
             started,
             lines,
             shacl_engine,
-            {node: _ntriples(triples) for node, triples in by_subject.items()},
+            {
+                str(node): _ntriples(triples)
+                for node, triples in by_subject.items()
+                if isinstance(node, URIRef)
+            },
             _ntriples(classes),
         )
 
@@ -208,13 +213,14 @@ def process(task: Task) -> Entry | Failure:
         add_revisions(built.triples, ctx.iris, doc.doc_id, task.history)
         graph = built.triples.ntriples()
         triples = len(built.triples)
+        nodes = built.triples.nodes()
         own, shared = own_and_shared(
-            sorted({str(s) for s in built.triples.subjects() if isinstance(s, URIRef)}),
+            sorted(nodes.subject_iris),
             str(ctx.iris.document(doc.doc_id)),
         )
         subjects = descriptions(graph, shared)
         t2 = time.perf_counter()
-        results = validate_document(built.triples, graph, built.name, task.source, ctx)
+        results = validate_document(nodes, graph, built.name, task.source, ctx)
         t3 = time.perf_counter()
         # in parallel here, not in the publish and reason stages
         dump = GraphDump.of(str(built.name), graph).to_bytes()
@@ -273,17 +279,17 @@ def add_revisions(graph: TripleSink, iris: Iris, doc_id: str, history: tuple[str
 
 
 def validate_document(
-    graph: Triples, graph_nt: bytes, name: URIRef, label: str, ctx: Context
+    nodes: Nodes, graph_nt: bytes, name: URIRef, label: str, ctx: Context
 ) -> list[Result]:
-    """The SHACL results about the nodes ``graph`` (``graph_nt`` in N-Triples) describes,
-    with the reference nodes it points at in view, and the ontology's subclass axioms."""
-    nodes = {t for triple in graph for t in (triple[0], triple[2]) if isinstance(t, URIRef)}
-    pointed = [node for node in nodes if node in ctx.reference_nt]
-    described = {str(s) for s in graph.subjects()}
+    """The SHACL results about the subjects of a document's graph (``graph_nt``, whose
+    ``nodes`` are given), with the reference nodes it points at in view, and the ontology's
+    subclass axioms."""
+    pointed = sorted(nodes.iris & ctx.reference_nt.keys())
+    described = nodes.subjects
     data = b"".join([graph_nt, *(ctx.reference_nt[node] for node in pointed), ctx.classes_nt])
     outcome = validate_ntriples(
         data,
-        {str(name): described, str(ctx.reference_name): {str(n) for n in pointed}},
+        {str(name): described, str(ctx.reference_name): set(pointed)},
         ctx.shapes,
         {str(name): label, str(ctx.reference_name): "reference data"},
         ctx.shacl_engine,

@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from kg_builder.validate import SHACL_ENGINES, Result, validate_ntriples
+from kg_builder.validate import SHACL_ENGINES, Result, descriptions, validate_ntriples
 from kg_builder.workers import subclass_axioms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,3 +210,17 @@ def test_a_results_path_is_a_shacl_path_in_the_report(caplog: pytest.LogCaptureF
     assert paths[URIRef("https://e.org/x")] == URIRef(a)
     assert paths[URIRef("https://e.org/y")] is None  # left out, not a false IRI
     assert paths[URIRef("https://e.org/z")] == URIRef("https://e.org/a(b)")  # an IRI may hold ()
+
+
+def test_descriptions_digest_what_a_graph_says_of_each_subject() -> None:
+    """Two graphs say the same of a subject when its digests are equal, whatever the order of
+    the lines; only the subjects asked for are given, "" for one a graph does not describe."""
+    a, b, p = "https://example.org/a", "https://example.org/b", "https://example.org/p"
+    one = f'<{a}> <{p}> "x" .\n<{a}> <{p}> "y" .\n<{b}> <{p}> "1" .\n'.encode()
+    two = f'<{b}> <{p}> "2" .\n<{a}> <{p}> "y" .\n<{a}> <{p}> "x" .\n'.encode()
+    first, second = descriptions(one, [a, b, "https://example.org/c"]), descriptions(two, [a, b])
+    assert set(first) == {a, b, "https://example.org/c"}
+    assert first[a] == second[a]
+    assert first[b] != second[b]
+    assert first["https://example.org/c"] == ""
+    assert descriptions(one) == {a: first[a], b: first[b]}
