@@ -224,3 +224,21 @@ def test_descriptions_digest_what_a_graph_says_of_each_subject() -> None:
     assert first[b] != second[b]
     assert first["https://example.org/c"] == ""
     assert descriptions(one) == {a: first[a], b: first[b]}
+
+
+@pytest.mark.parametrize("engine", SHACL_ENGINES)
+def test_a_result_names_every_graph_that_describes_its_focus_node(engine: str) -> None:
+    """A focus node two graphs describe: the result names both, in the order given, by their
+    labels; a focus node no graph is said to describe: "(no graph)"."""
+    data = _load("Annotation", "invalid")
+    text = (data + subclass_axioms(ONTOLOGY)).serialize(format="nt", encoding="utf-8")
+    focuses = {r.focus for r in validate_ntriples(text, {}, SHAPES, engine=engine).results}
+    assert focuses
+    focus = sorted(focuses)[0]
+    subjects = {"urn:g1": {focus}, "urn:g0": {focus, "urn:other"}, "urn:g2": {"urn:other"}}
+    labels = {"urn:g1": "page one", "urn:g0": "page zero"}
+    results = validate_ntriples(text, subjects, SHAPES, labels, engine=engine).results
+    assert {r.graph for r in results if r.focus == focus} == {
+        "page one (graph urn:g1), page zero (graph urn:g0)"
+    }
+    assert {r.graph for r in results if r.focus != focus} <= {"(no graph)"}
