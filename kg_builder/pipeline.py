@@ -649,9 +649,21 @@ def _run(
 
     # 6. Stage the release: from a checkpoint of the served store, replacing what changed.
     progress("stage the release")
+    ahead: _ClosureAhead | None = None
     with _timed(report, "store"):
-        if loader is not None:
-            loader.finish()  # the pages the workers made last
+        if loader is not None and attempt.staged is not None:
+            # From nothing the whole graph is reasoned over, from the cache: the closure's
+            # process starts now, on the core that the bulk loader, finishing the pages the
+            # workers made last (26 s at 10,000 pages), leaves free.
+            ahead = _closure_ahead(
+                attempt.staged, config, ontology, reference.graph, reference_nt, entries
+            )
+            try:
+                loader.finish()
+            except BaseException:
+                if ahead is not None:
+                    ahead.discard()
+                raise
         staged = attempt.staged or StagedRelease(
             config.out_dir, build_id, base, compact=config.compact
         )
@@ -682,8 +694,11 @@ def _run(
                 {source.label: source.sha for source in sources},
                 few,
                 loaded,
+                ahead,
             )
     except BaseException:
+        if ahead is not None:
+            ahead.discard()
         staged.abandon()
         raise
     _write_report(config.out_dir, attempt, iris)
@@ -714,9 +729,11 @@ def _publish(
     shas: dict[str, str],
     few: bool,
     loaded: set[str],
+    ahead: _ClosureAhead | None = None,
 ) -> Release:
     """Stage and publish the release. ``loaded``: the graphs the store already holds (the
-    pages loaded beside the documents stage, building from nothing)."""
+    pages loaded beside the documents stage, building from nothing); ``ahead``: the whole
+    graph's closure, when its process was started already (``_closure_ahead``)."""
     known = manifest.documents if manifest is not None else {}
     wanted = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
     wanted |= {str(iris.document_graph(doc_id)) for doc_id in entries}
@@ -746,18 +763,29 @@ def _publish(
     # made again here.
     keys = [e.key for e in entries.values()] + [reference_hash]
     reused = manifest is not None and manifest.inferred_key == inferred_key(fp, keys)
-    axiomatic = any(e.axiomatic for e in entries.values())
     whole = manifest is None or not few or reference_changed
-    ahead = (
-        _ClosureAhead(
-            staged.root,
-            config,
-            _reasoning_schema(ontology, reference, reference_nt),
-            list(entries.values()),
+    if ahead is None and whole and not (reused and not config.force):
+        ahead = _closure_ahead(staged, config, ontology, reference, reference_nt, entries)
+
+    def start_dumps() -> None:
+        # read on the dumps' thread: what it reads is not changed again
+        staged.start_dumps(
+            _asserted_shares(
+                iris,
+                _canonical_nt(ontology),
+                reference_nt,
+                dict(entries),
+                cache,
+                {} if config.force else known,
+            ),
+            partial(_inferred_shares, staged, str(iris.inferred_graph())),
         )
-        if config.jobs > 1 and whole and not axiomatic and not (reused and not config.force)
-        else None
-    )
+
+    if not config.keep_going:
+        # A violation across documents then fails the build and withdraws nothing: the
+        # documents' dumps are written while they are checked, on a core the check and the
+        # closure leave idle part of the time.
+        start_dumps()
     try:  # the closure's process ends with the stage, whatever happens in it
         withdrawn = _check_across_documents(
             staged,
@@ -777,19 +805,9 @@ def _publish(
         if withdrawn and ahead is not None:
             ahead.discard()
             ahead = None
-        # The documents are those of the release now: their dumps are written while the
-        # inferences are made, and the inferences' after them.
-        staged.start_dumps(  # read on the dumps' thread: what it reads is not changed again
-            _asserted_shares(
-                iris,
-                _canonical_nt(ontology),
-                reference_nt,
-                dict(entries),
-                cache,
-                {} if config.force else known,
-            ),
-            partial(_inferred_shares, staged, str(iris.inferred_graph())),
-        )
+        # The documents are those of the release now (--keep-going): their dumps are
+        # written while the inferences are made, and the inferences' after them.
+        start_dumps()
 
         _give_back_memory(collect=not few)
 
@@ -1201,6 +1219,27 @@ def _answer(sender: Connection, target: Callable[..., object], *args: object) ->
         sender.send(answer)
     finally:
         sender.close()
+
+
+def _closure_ahead(
+    staged: StagedRelease,
+    config: BuildConfig,
+    ontology: Graph,
+    reference: Graph,
+    reference_nt: bytes,
+    entries: dict[str, Entry],
+) -> _ClosureAhead | None:
+    """The whole graph's closure started in a process of its own, when there is a second
+    core for it (``--jobs`` above 1) and no document may state an axiom (whose closure is
+    then computed here); the caller has decided that the whole graph is reasoned over."""
+    if config.jobs <= 1 or any(e.axiomatic for e in entries.values()):
+        return None
+    return _ClosureAhead(
+        staged.root,
+        config,
+        _reasoning_schema(ontology, reference, reference_nt),
+        list(entries.values()),
+    )
 
 
 class _ClosureAhead:

@@ -342,7 +342,10 @@ class StagedRelease:
             return
 
         def shares() -> Iterator[Share]:
-            yield from parts
+            for share in parts:
+                if self._stopped:  # the build failed (``abandon``): stop at the next graph
+                    raise _DumpsStopped
+                yield share
             self._go_on.wait()
             if self._stopped:
                 raise _DumpsStopped
@@ -511,7 +514,8 @@ class BackgroundLoader:
         while (data := self._queue.get()) is not None:
             if self._error is None and not self._stopping:
                 try:
-                    self.staged.store.bulk_load(data, ox.RdfFormat.N_QUADS)
+                    # written by Oxigraph in the workers: its IRIs need no checking again
+                    self.staged.store.bulk_load(data, ox.RdfFormat.N_QUADS, lenient=True)
                 except BaseException as exc:
                     self._error = exc
 

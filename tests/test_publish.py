@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -212,6 +213,30 @@ def test_dumps_started_early_wait_for_the_inferences_and_stop_with_the_build(
     given_up.abandon()
     assert not thread.is_alive() and not given_up.root.exists()
     assert asked == ["inferences"]  # not asked again
+
+
+def test_dumps_stop_at_the_next_graph_when_the_build_is_given_up(tmp_path: Path) -> None:
+    """Dumps started before the check across documents, which may fail the build, stop at
+    the graph after the one being written when the build is given up, not after all."""
+    first_made, go_on = threading.Event(), threading.Event()
+    made: list[str] = []
+
+    def share(name: str) -> Share:
+        def make() -> GraphDump:
+            made.append(name)
+            if len(made) == 1:
+                first_made.set()
+                go_on.wait(10)
+            return GraphDump.of(name, b"<http://s> <http://p> <http://o> .\n")
+
+        return Share(name, make)
+
+    staged = StagedRelease(tmp_path, "b1")
+    staged.start_dumps((share(f"http://example.org/g/{i}") for i in range(100)), list)
+    assert first_made.wait(10)
+    threading.Timer(0.2, go_on.set).start()  # once abandon is waiting for the thread
+    staged.abandon()
+    assert made == ["http://example.org/g/0"] and not staged.root.exists()
 
 
 def test_the_background_loader_loads_beside_the_caller_and_reports_its_errors(
