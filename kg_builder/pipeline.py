@@ -651,10 +651,11 @@ def _run(
     progress("stage the release")
     ahead: _ClosureAhead | None = None
     with _timed(report, "store"):
-        if loader is not None and attempt.staged is not None:
+        if loader is not None:
             # From nothing the whole graph is reasoned over, from the cache: the closure's
             # process starts now, on the core that the bulk loader, finishing the pages the
             # workers made last (26 s at 10,000 pages), leaves free.
+            assert attempt.staged is not None  # noqa: S101 - the loader writes into it
             ahead = _closure_ahead(
                 attempt.staged, config, ontology, reference.graph, reference_nt, entries
             )
@@ -781,12 +782,12 @@ def _publish(
             partial(_inferred_shares, staged, str(iris.inferred_graph())),
         )
 
-    if not config.keep_going:
-        # A violation across documents then fails the build and withdraws nothing: the
-        # documents' dumps are written while they are checked, on a core the check and the
-        # closure leave idle part of the time.
-        start_dumps()
     try:  # the closure's process ends with the stage, whatever happens in it
+        if not config.keep_going:
+            # A violation across documents then fails the build and withdraws nothing: the
+            # documents' dumps are written while they are checked, on a core the check and
+            # the closure leave idle part of the time.
+            start_dumps()
         withdrawn = _check_across_documents(
             staged,
             report,
@@ -805,9 +806,10 @@ def _publish(
         if withdrawn and ahead is not None:
             ahead.discard()
             ahead = None
-        # The documents are those of the release now (--keep-going): their dumps are
-        # written while the inferences are made, and the inferences' after them.
-        start_dumps()
+        if config.keep_going:
+            # The documents are those of the release now: their dumps are written while the
+            # inferences are made, and the inferences' after them.
+            start_dumps()
 
         _give_back_memory(collect=not few)
 
@@ -867,7 +869,7 @@ def _publish(
     progress("publish")
     with _timed(report, "publish"):
         release = staged.finish(
-            (),  # the dumps were started after the check across documents
+            (),  # the dumps were started before the reasoning
             lambda store: describe(
                 _statistics(staged, report, iris, entries, config),
                 iris.relative("dataset"),

@@ -35,6 +35,9 @@ BULK_BYTES = 256 << 20  # N-Quads per bulk load: few files in the store, bounded
 # 2.3 s at 1M triples even after one edit); below, RocksDB's own background compaction of
 # its few new files is enough.
 OPTIMIZE_AFTER = BULK_BYTES
+# N-Quads per bulk load beside the workers (``BackgroundLoader``): smaller batches, because up
+# to PENDING + 2 of them are held at once while the workers fill the build's memory
+LOADER_BYTES = 64 << 20
 
 T = TypeVar("T")
 
@@ -438,7 +441,7 @@ class StagedRelease:
         for writer in self._writers:
             writer.wait()  # never writing into a folder being removed
         self._writers = []
-        if self._dumps is not None:  # stopped at the inferences, if not past them
+        if self._dumps is not None:  # stopped at the next graph, if not past them all
             self._stopped = True
             self._go_on.set()
             self._dumps.wait()
@@ -454,7 +457,7 @@ class StagedRelease:
 
 class BackgroundLoader:
     """Loads named graphs into a staged store on a thread of its own, in batches of about
-    ``BULK_BYTES``, while the caller goes on: Oxigraph's bulk loader releases the GIL and
+    ``LOADER_BYTES``, while the caller goes on: Oxigraph's bulk loader releases the GIL and
     keeps to one core, so a build from nothing loads the pages its workers finish beside them
     (loading them after the workers took 99.5 s at 10,000 pages). The store must start
     empty, the graphs be new to it, and nothing else write to it until ``finish``.
@@ -483,7 +486,7 @@ class BackgroundLoader:
         self.loaded.add(name)
         self.staged.touched.add(name)
         self.staged.written += len(quads)
-        if self._size >= BULK_BYTES:
+        if self._size >= LOADER_BYTES:
             self._send()
 
     def finish(self) -> None:

@@ -70,11 +70,10 @@ class Triples:
     def __contains__(self, triple: object) -> bool:
         if triple in self._triples:
             return True
-        return isinstance(triple, tuple) and next(ox_triples([triple])) in self._triples
-
-    def subjects(self) -> Iterator[Node]:
-        """The subject of each triple (repeated, as ``Graph.subjects`` gives them)."""
-        return (triple[0] for triple in self)
+        try:  # as Oxigraph's terms, as added by ``add_oxigraph``
+            return next(ox_triples([triple])) in self._triples  # type: ignore[list-item]
+        except (TypeError, ValueError):  # not a triple of RDF terms
+            return False
 
     def nodes(self) -> Nodes:
         """The subjects and the IRIs, in one pass, without making rdflib terms."""
@@ -108,4 +107,4 @@ class Triples:
         return graph
 
 
-__all__ = ["Triple", "TripleSink", "Triples"]
+__all__ = ["Nodes", "Triple", "TripleSink", "Triples"]

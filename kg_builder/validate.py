@@ -79,7 +79,7 @@ def own_and_shared(subjects: Iterable[str], document_iri: str) -> tuple[list[str
     return own, shared
 
 
-def descriptions(ntriples: bytes, subjects: Iterable[str] | None = None) -> dict[str, str]:
+def descriptions(ntriples: bytes, subjects: list[str] | set[str] | None = None) -> dict[str, str]:
     """What an N-Triples graph (one triple a line, as rdflib writes it) says of each IRI
     subject, as a digest of its predicate-object lines, sorted: two graphs say the same of a
     subject when their digests are equal. With ``subjects``, those subjects (the digest is

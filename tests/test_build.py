@@ -14,7 +14,7 @@ from rdflib.namespace import RDF, RDFS, SH
 
 from kg_builder.iris import Iris
 from kg_builder.pipeline import BuildResult, run
-from kg_builder.publish import PREFIXES
+from kg_builder.publish import PREFIXES, ox_triples
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
@@ -207,5 +207,14 @@ def test_a_pages_triples_are_written_as_rdflib_would_write_them() -> None:
         written = built.triples.ntriples()
         assert written.count(b"\n") == len(built.triples) > 300
         ours = set(ox.parse(written, ox.RdfFormat.N_TRIPLES))
-        rdflibs = built.graph.serialize(format="nt", encoding="utf-8")
+        graph = built.graph
+        rdflibs = graph.serialize(format="nt", encoding="utf-8")
         assert ours == set(ox.parse(rdflibs, ox.RdfFormat.N_TRIPLES)), doc.doc_id
+        # The annotations, made as Oxigraph's terms, are the bytes that rdflib's terms give.
+        as_rdflib = ox.serialize(ox_triples(list(built.triples)), format=ox.RdfFormat.N_TRIPLES)
+        assert written == as_rdflib, doc.doc_id
+        nodes = built.triples.nodes()
+        assert nodes.subject_iris == {str(s) for s in graph.subjects() if isinstance(s, URIRef)}
+        assert nodes.subjects == {str(s) for s in graph.subjects()}
+        objects = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
+        assert nodes.iris == nodes.subject_iris | objects

@@ -174,12 +174,26 @@ def test_500_then_200_is_retried(site: HTTPServer, fetcher: Fetcher, clock: Fake
     assert clock.sleeps == []  # urllib3 does not back off before the first retry
 
 
-def test_500_every_time_gives_up_after_the_retries(site: HTTPServer, fetcher: Fetcher) -> None:
+def test_500_every_time_gives_up_after_the_retries(
+    site: HTTPServer, fetcher: Fetcher, clock: FakeClock
+) -> None:
     site.expect_request("/down").respond_with_data("boom", status=503)
     with pytest.raises(SourceError, match=r"HTTP 503 .*after 2 retries") as caught:
         fetcher.get(site.url_for("/down"))
     assert "try again later" in caught.value.hint
     assert paths_requested(site).count("/down") == 3
+    assert clock.sleeps == [1.0]  # backoff 0.5 doubled: none before the first retry
+
+
+def test_retries_back_off_exponentially(tmp_path: Path, site: HTTPServer, clock: FakeClock) -> None:
+    site.expect_request("/down").respond_with_data("boom", status=502)
+    with (
+        make_fetcher(tmp_path, clock, retries=4, backoff=0.5) as fetcher,
+        pytest.raises(SourceError, match=r"HTTP 502 .*after 4 retries"),
+    ):
+        fetcher.get(site.url_for("/down"))
+    assert paths_requested(site).count("/down") == 5
+    assert clock.sleeps == [1.0, 2.0, 4.0]
 
 
 def test_429_waits_as_retry_after_says(

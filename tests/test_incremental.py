@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import random
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -19,7 +21,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from bench.corpus import generate
-from kg_builder import cache, local_closure, pipeline, reason
+from kg_builder import cache, local_closure, pipeline, reason, workers
 from kg_builder import extract as extractors
 from kg_builder.config import BuildConfig
 from kg_builder.dumpfile import PieceIndex
@@ -86,17 +88,36 @@ def graph_nt(release_store: Path, name: URIRef) -> set[str]:
         del store
 
 
+def _counting(real: Callable[..., Any], calls: list[str]) -> Callable[..., Any]:
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append("call")
+        return real(*args, **kwargs)
+
+    return spy
+
+
 def test_unchanged_corpus_does_no_work(
-    tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
+    tmp_path: Path, corpus: Path, counted: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """No parsing, extraction, validation (per page or across pages) or reasoning."""
+    modules = {"workers": workers, "pipeline": pipeline}
+    spied = {"workers.validate_ntriples", "pipeline.validate_ntriples", "pipeline.reason_file"}
+    for key in spied:
+        module_name, _, name = key.partition(".")
+        counted[key] = []
+        monkeypatch.setattr(
+            modules[module_name], name, _counting(getattr(modules[module_name], name), counted[key])
+        )
     first = run(config(tmp_path, corpus))
     assert len(counted["extract"]) == 3
-    counted["parse"].clear()
-    counted["extract"].clear()
+    assert len(counted["workers.validate_ntriples"]) == 3  # a page each, in this process
+    assert counted["pipeline.reason_file"]
+    for calls in counted.values():
+        calls.clear()
     second = run(config(tmp_path, corpus))
     assert second.report.status == "unchanged"
     assert second.release.root == first.release.root
-    assert counted == {"parse": [], "extract": []}
+    assert counted == {"parse": [], "extract": [], **{key: [] for key in spied}}
     assert {d.status for d in second.report.documents} == {"cached"}
 
 
@@ -360,6 +381,14 @@ def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> 
     assert "first.txt" in message and "second.txt" in message
     assert "permanent-council-decision-no-" in message and "dc/terms/date" in message
     assert current_release(tmp_path / "out") is None
+
+    # With workers, the closure's process and the dumps start before the check: both end
+    # with the failed build, and nothing is left of its release.
+    with pytest.raises(ValidationFailed):
+        run(config(tmp_path, folder, jobs=2))
+    assert current_release(tmp_path / "out") is None
+    assert not [c for c in mp.active_children() if c.name == "kg-build-closure"]
+    assert not list((tmp_path / "out").glob("releases/*"))
 
     result = run(config(tmp_path, folder, keep_going=True))
     statuses = {Path(d.source).name: d.status for d in result.report.documents}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -234,8 +235,16 @@ def test_dumps_stop_at_the_next_graph_when_the_build_is_given_up(tmp_path: Path)
     staged = StagedRelease(tmp_path, "b1")
     staged.start_dumps((share(f"http://example.org/g/{i}") for i in range(100)), list)
     assert first_made.wait(10)
-    threading.Timer(0.2, go_on.set).start()  # once abandon is waiting for the thread
+
+    def once_given_up() -> None:  # the first graph is let go once abandon has begun
+        while not staged._stopped:
+            time.sleep(0.01)
+        go_on.set()
+
+    releaser = threading.Thread(target=once_given_up)
+    releaser.start()
     staged.abandon()
+    releaser.join()
     assert made == ["http://example.org/g/0"] and not staged.root.exists()
 
 
