@@ -35,9 +35,6 @@ BULK_BYTES = 256 << 20  # N-Quads per bulk load: few files in the store, bounded
 # 2.3 s at 1M triples even after one edit); below, RocksDB's own background compaction of
 # its few new files is enough.
 OPTIMIZE_AFTER = BULK_BYTES
-# N-Quads per bulk load beside the workers (``BackgroundLoader``): smaller batches, because up
-# to PENDING + 2 of them are held at once while the workers fill the build's memory
-LOADER_BYTES = 64 << 20
 
 T = TypeVar("T")
 
@@ -227,18 +224,17 @@ class StagedRelease:
         if self.store.contains_named_graph(graph):
             self.store.remove_graph(graph)
 
-    def quads_in(self, graphs: dict[str, list[str]], predicate: str | None = None) -> list[Quad]:
+    def quads_in(
+        self, graphs: dict[str, list[str]], predicate: str | None = None
+    ) -> Iterator[Quad]:
         """The quads of each subject of ``graphs`` (with ``predicate``, if given) in the named
-        graphs listed for it."""
+        graphs listed for it, one at a time."""
         p = ox.NamedNode(predicate) if predicate is not None else None
-        return [
-            quad
-            for subject, names in graphs.items()
-            for name in names
-            for quad in self.store.quads_for_pattern(
-                ox.NamedNode(subject), p, None, ox.NamedNode(name)
-            )
-        ]
+        for subject, names in graphs.items():
+            for name in names:
+                yield from self.store.quads_for_pattern(
+                    ox.NamedNode(subject), p, None, ox.NamedNode(name)
+                )
 
     def select(
         self, predicates: Iterable[str], classes: Iterable[str], exclude: Iterable[str] = ()
@@ -457,7 +453,7 @@ class StagedRelease:
 
 class BackgroundLoader:
     """Loads named graphs into a staged store on a thread of its own, in batches of about
-    ``LOADER_BYTES``, while the caller goes on: Oxigraph's bulk loader releases the GIL and
+    ``BULK_BYTES``, while the caller goes on: Oxigraph's bulk loader releases the GIL and
     keeps to one core, so a build from nothing loads the pages its workers finish beside them
     (loading them after the workers took 99.5 s at 10,000 pages). The store must start
     empty, the graphs be new to it, and nothing else write to it until ``finish``.
@@ -486,7 +482,7 @@ class BackgroundLoader:
         self.loaded.add(name)
         self.staged.touched.add(name)
         self.staged.written += len(quads)
-        if self._size >= LOADER_BYTES:
+        if self._size >= BULK_BYTES:
             self._send()
 
     def finish(self) -> None:

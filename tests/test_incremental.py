@@ -274,6 +274,18 @@ def test_keep_going_builds_the_good_sources_and_reports_the_bad(
     assert "broken.txt: failed" in summary and "seconds per stage" in summary
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["counts"] == {"built": 3, "failed": 1}
+    # per document: its status, warnings, errors, counts and timings; totals per stage
+    for document in report["documents"]:
+        assert {"status", "warnings", "errors", "mentions", "triples", "timings"} <= set(document)
+        if document["status"] == "built":
+            assert document["triples"] > 100 and sum(document["mentions"].values()) > 0
+            assert set(document["timings"]) == {"parse", "extract", "build", "validate", "dump"}
+            assert all(seconds >= 0 for seconds in document["timings"].values())
+    stages = {"parse", "documents", "store", "validate_shared", "reason", "publish"}
+    assert stages <= set(report["timings"]) and report["timings"]["documents"] > 0
+    assert report["triples"]["documents"] == sum(
+        d["triples"] for d in report["documents"] if d["status"] == "built"
+    )
     assert set(report["peak_rss_mib"]) >= {"parse", "documents", "reason", "publish"}
     assert 50 < report["peak_rss_mib"]["parse"] <= report["peak_rss_mib"]["publish"]
     assert "MiB" in summary
