@@ -282,8 +282,11 @@ class _Attempt:
     staged: StagedRelease | None = None
     loader: BackgroundLoader | None = None
     early: _EarlyPages | None = None  # the changed pages built before their turn
+    ahead: _ClosureAhead | None = None  # the whole graph's closure, in a process of its own
 
     def give_up_staged(self) -> None:
+        if self.ahead is not None:  # it writes under the staged release
+            self.ahead.discard()
         if self.early is not None:
             self.early.close()
         if self.loader is not None:
@@ -649,22 +652,16 @@ def _run(
 
     # 6. Stage the release: from a checkpoint of the served store, replacing what changed.
     progress("stage the release")
-    ahead: _ClosureAhead | None = None
     with _timed(report, "store"):
         if loader is not None:
             # From nothing the whole graph is reasoned over, from the cache: the closure's
             # process starts now, on the core that the bulk loader, finishing the pages the
             # workers made last (26 s at 10,000 pages), leaves free.
             assert attempt.staged is not None  # noqa: S101 - the loader writes into it
-            ahead = _closure_ahead(
+            attempt.ahead = _closure_ahead(
                 attempt.staged, config, ontology, reference.graph, reference_nt, entries
             )
-            try:
-                loader.finish()
-            except BaseException:
-                if ahead is not None:
-                    ahead.discard()
-                raise
+            loader.finish()
         staged = attempt.staged or StagedRelease(
             config.out_dir, build_id, base, compact=config.compact
         )
@@ -695,11 +692,8 @@ def _run(
                 {source.label: source.sha for source in sources},
                 few,
                 loaded,
-                ahead,
             )
     except BaseException:
-        if ahead is not None:
-            ahead.discard()
         staged.abandon()
         raise
     _write_report(config.out_dir, attempt, iris)
@@ -730,11 +724,10 @@ def _publish(
     shas: dict[str, str],
     few: bool,
     loaded: set[str],
-    ahead: _ClosureAhead | None = None,
 ) -> Release:
     """Stage and publish the release. ``loaded``: the graphs the store already holds (the
-    pages loaded beside the documents stage, building from nothing); ``ahead``: the whole
-    graph's closure, when its process was started already (``_closure_ahead``)."""
+    pages loaded beside the documents stage, building from nothing). The whole graph's
+    closure may have been started already (``attempt.ahead``)."""
     known = manifest.documents if manifest is not None else {}
     wanted = {str(iris.ontology_graph()), str(iris.reference_graph()), str(iris.inferred_graph())}
     wanted |= {str(iris.document_graph(doc_id)) for doc_id in entries}
@@ -747,7 +740,8 @@ def _publish(
     with _timed(report, "store"):
         for name in staged.graph_names() - wanted:
             staged.drop(name)
-        graphs = [(str(iris.ontology_graph()), _canonical_nt(ontology))]
+        ontology_nt = _canonical_nt(ontology)  # for the store, then for the dumps
+        graphs = [(str(iris.ontology_graph()), ontology_nt)]
         if reference_changed:
             graphs.append((str(iris.reference_graph()), reference_nt))
         cache = DocCache(config.out_dir)
@@ -765,15 +759,18 @@ def _publish(
     keys = [e.key for e in entries.values()] + [reference_hash]
     reused = manifest is not None and manifest.inferred_key == inferred_key(fp, keys)
     whole = manifest is None or not few or reference_changed
+    ahead = attempt.ahead
     if ahead is None and whole and not (reused and not config.force):
-        ahead = _closure_ahead(staged, config, ontology, reference, reference_nt, entries)
+        ahead = attempt.ahead = _closure_ahead(
+            staged, config, ontology, reference, reference_nt, entries
+        )
 
     def start_dumps() -> None:
         # read on the dumps' thread: what it reads is not changed again
         staged.start_dumps(
             _asserted_shares(
                 iris,
-                _canonical_nt(ontology),
+                ontology_nt,
                 reference_nt,
                 dict(entries),
                 cache,

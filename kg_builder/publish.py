@@ -595,17 +595,14 @@ def rdflib_quads(quads: Iterable[Quad]) -> Iterator[tuple[str, tuple[Node, Node,
     a serialisation and rdflib's parser (ten times faster)."""
     terms: dict[OxTerm, Node] = {}
     for quad in quads:
-        triple = (
-            _rdflib(quad.subject, terms),
-            _rdflib(quad.predicate, terms),
-            _rdflib(quad.object, terms),
-        )
         graph = quad.graph_name
-        yield (graph.value if isinstance(graph, ox.NamedNode) else ""), triple
+        yield (graph.value if isinstance(graph, ox.NamedNode) else ""), rdflib_triple(quad, terms)
 
 
-def rdflib_triple(triple: ox.Triple, cache: dict[OxTerm, Node]) -> tuple[Node, Node, Node]:
-    """An Oxigraph triple as rdflib's (``cache``: see ``_rdflib``)."""
+def rdflib_triple(
+    triple: ox.Triple | ox.Quad, cache: dict[OxTerm, Node]
+) -> tuple[Node, Node, Node]:
+    """An Oxigraph triple (or a quad's triple) as rdflib's (``cache``: see ``_rdflib``)."""
     return (
         _rdflib(triple.subject, cache),
         _rdflib(triple.predicate, cache),

@@ -382,7 +382,9 @@ def _contradicting_pages(folder: Path) -> None:
     )
 
 
-def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> None:
+def test_pages_that_contradict_each_other_are_named_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A constraint no single page breaks: two pages give one decision two dates."""
     folder = tmp_path / "corpus"
     folder.mkdir()
@@ -396,8 +398,17 @@ def test_pages_that_contradict_each_other_are_named_together(tmp_path: Path) -> 
 
     # With workers, the closure's process and the dumps start before the check: both end
     # with the failed build, and nothing is left of its release.
+    started = []
+    real_closure_ahead = pipeline._closure_ahead
+
+    def closure_ahead(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(real_closure_ahead(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(pipeline, "_closure_ahead", closure_ahead)
     with pytest.raises(ValidationFailed):
         run(config(tmp_path, folder, jobs=2))
+    assert len(started) == 1 and started[0] is not None  # it was running during the check
     assert current_release(tmp_path / "out") is None
     assert not [c for c in mp.active_children() if c.name == "kg-build-closure"]
     assert not list((tmp_path / "out").glob("releases/*"))

@@ -51,6 +51,9 @@ def test_membership_of_either_kind() -> None:
     assert (URIRef(EX + "ann"), URIRef(EX + "exact"), Literal("Vienna")) in triples
     assert (URIRef(EX + "doc"), RDF.type, URIRef(EX + "Statement")) in triples
     assert (URIRef(EX + "ann"), URIRef(EX + "exact"), Literal("Wien")) not in triples
+    assert (URIRef(EX + "ann"), None, None) not in triples  # a pattern is no triple
+    assert (URIRef(EX + "ann"), URIRef(EX + "exact")) not in triples
+    assert "Vienna" not in triples
 
 
 def test_subjects_and_iris_without_rdflib_terms() -> None:
