@@ -1,5 +1,6 @@
 """``make bench``: generate the corpus, build it, run the query workload against the three
-servers, write ``bench/results/*.json`` and the "Build" and "Query endpoint" sections of
+servers, write ``bench/results/*.json`` and the "Build: N documents" and "Query endpoint: N
+documents" sections (N the corpus size; the other sections are left as they are) of
 ``docs/BENCHMARKS.md``.
 
     .venv/bin/python -m bench.run --size 1000 [--seed 7] [--work /tmp/osce-kg-bench]
@@ -88,13 +89,22 @@ def mark(met: bool) -> str:
     return "met" if met else "**MISSED**"
 
 
+def build_heading(size: int) -> str:
+    """The generated section of one corpus size: a run at another size leaves it alone."""
+    return f"Build: {size:,} documents"
+
+
+def query_heading(size: int) -> str:
+    return f"Query endpoint: {size:,} documents"
+
+
 def build_section(result: dict[str, Any]) -> str:
     m = result["machine"]
     b = result["build"]
     d = b["default"]
     size = result["size"]
     lines = [
-        "## Build",
+        f"## {build_heading(size)}",
         "",
         f"Written by `bench/run.py` on {result['date']}: `{result['command']}`",
         f"({m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB, Python {m['python']}, "
@@ -216,7 +226,7 @@ def query_section(result: dict[str, Any]) -> str:
     clients = q["settings"]["clients"]
     servers = list(q["servers"])
     lines = [
-        "## Query endpoint",
+        f"## {query_heading(result['size'])}",
         "",
         f"Written by `bench/run.py` on {result['date']}: `{result['command']}` "
         f"({m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB; load average at start "
@@ -429,23 +439,27 @@ def main() -> None:
     print(f"bench: results in {RESULTS}", file=sys.stderr)
 
 
-def write_doc(build: dict[str, Any] | None, queries: dict[str, Any] | None) -> None:
-    """Replace (or append) the "Build" and "Query endpoint" sections; print each MISSED line."""
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+def write_doc(
+    build: dict[str, Any] | None, queries: dict[str, Any] | None, doc: Path = DOC
+) -> None:
+    """Replace (or append) the "Build: N documents" and "Query endpoint: N documents"
+    sections of the run's size, leaving the other sizes' and the hand-written sections as they
+    are; print each MISSED line."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     written = []
     if build and build.get("build", {}).get("default"):
         section = build_section(build)
-        text = replace_section(text, "Build", section)
+        text = replace_section(text, build_heading(build["size"]), section)
         written.append(section)
     if queries and "queries" in queries:
         section = query_section(queries)
-        text = replace_section(text, "Query endpoint", section)
+        text = replace_section(text, query_heading(queries["size"]), section)
         written.append(section)
-    DOC.write_text(text, encoding="utf-8")
+    doc.write_text(text, encoding="utf-8")
     missed = [line for s in written for line in s.splitlines() if "MISSED" in line]
     for line in missed:
         print(f"bench: {line}", file=sys.stderr)
-    print(f"bench: {DOC}: {len(missed)} line(s) with a MISSED target", file=sys.stderr)
+    print(f"bench: {doc}: {len(missed)} line(s) with a MISSED target", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from bench.run import build_section
+from bench.run import build_section, write_doc
 
 RESULT = json.loads((Path(__file__).parent.parent / "bench/results/build-10000.json").read_text())
 
@@ -41,3 +41,31 @@ def test_a_result_without_rounds_is_judged_on_its_one_edit() -> None:
     result["build"]["one_edit"]["wall_s"] = 4.2
     line = _edit_line(build_section(result))
     assert "4.2 s — met" in line
+
+
+def test_a_run_rewrites_only_the_sections_of_its_own_size(tmp_path: Path) -> None:
+    results = Path(__file__).parent.parent / "bench/results"
+    build = json.loads((results / "build-1000.json").read_text())
+    queries = json.loads((results / "queries-1000.json").read_text())
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(
+        "# Benchmarks\n\n## Build: 10,000 documents\n\nthe big run, kept\n\n"
+        "## Build: 1,000 documents\n\nan older run, replaced\n\n"
+        "## Build: how it got there\n\nhand-written, kept\n\n"
+        "## Query endpoint: every run\n\nhand-written table, kept\n"
+    )
+    write_doc(build, queries, doc)
+    text = doc.read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Build: 10,000 documents",
+        "## Build: 1,000 documents",
+        "## Build: how it got there",
+        "## Query endpoint: every run",
+        "## Query endpoint: 1,000 documents",
+    ]
+    for kept in ("the big run, kept", "hand-written, kept", "hand-written table, kept"):
+        assert kept in text
+    assert "an older run, replaced" not in text
+    assert f"Written by `bench/run.py` on {build['date']}" in text
+    assert f"Written by `bench/run.py` on {queries['date']}" in text
