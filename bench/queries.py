@@ -558,8 +558,8 @@ def run(
                 # at one client, in turns, request by request.
                 for count in clients:
                     if count == 1:
-                        targets = {n: (s.port, s.path) for n, s in loaded.items()}
-                        cells = paired(targets, query, max_requests, max_seconds, timeout)
+                        ports = {n: (s.port, s.path) for n, s in loaded.items()}
+                        cells = paired(ports, query, max_requests, max_seconds, timeout)
                     else:
                         cells = {
                             name: load(
