@@ -28,8 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, QueryResultsFormat, Store
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
+from bench.floor_apps import sparql_json
 from server.executor import QueryExecutor, QueryTimeout
 
 EX = "http://example.org/"
@@ -80,8 +81,7 @@ def main() -> None:
         direct_store = Store.read_only(str(path))
 
         def direct() -> bytes:
-            results = direct_store.query(SMALL, use_default_graph_as_union=True)
-            return results.serialize(format=QueryResultsFormat.JSON)  # type: ignore[union-attr]
+            return sparql_json(direct_store, SMALL)
 
         pool = QueryExecutor(path, workers=2, start_method=args.start_method)
         started = time.perf_counter()

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import QueryResultsFormat, Store
+from pyoxigraph import Store
 
 from bench import floor_apps
 from bench.queries import (
@@ -141,8 +141,7 @@ def after_pauses(store_dir: Path, query: Query, calls: int = 300) -> dict[str, f
             if pause:
                 time.sleep(pause / 1000)
             started = time.perf_counter()
-            result = store.query(query.text, use_default_graph_as_union=True)
-            result.serialize(format=QueryResultsFormat.JSON)  # type: ignore[union-attr]
+            floor_apps.sparql_json(store, query.text)
             took.append(time.perf_counter() - started)
         medians[f"{pause:g}"] = round(statistics.median(took) * 1000, 3)
     return medians
@@ -155,6 +154,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=700, help="rounds a run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--calls", type=int, default=300, help="in-process calls a pause")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     if not (args.out_dir / "current" / "store").is_dir():
@@ -179,7 +179,7 @@ def main() -> None:
         for name, cell in run.items():
             if cell["errors"] or cell["median_ms"] is None:
                 raise SystemExit(f"bench.floor: {name}: {cell['errors']} requests failed")
-    pauses = after_pauses(args.out_dir / "current" / "store", query)
+    pauses = after_pauses(args.out_dir / "current" / "store", query, args.calls)
     width = max(len(name) for name in runs[0])
     print(f"{query.name}, {args.requests} rounds a run; median ms (ratio to oxigraph)")
     for name in runs[0]:

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from pyoxigraph import QueryResultsFormat, Store
+from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, Store
 
 STORE_ENV = "OSCE_KG_FLOOR_STORE"
 CONSTANT = b'{"head":{},"boolean":true}'  # the answer to ASK {}, 26 bytes
@@ -31,8 +31,18 @@ def answer(query_string: str) -> bytes:
     if _store is None:
         _store = Store.read_only(os.environ[STORE_ENV])
     query = urllib.parse.parse_qs(query_string).get("query", [""])[0]
-    result = _store.query(query, use_default_graph_as_union=True)
-    return result.serialize(format=QueryResultsFormat.JSON)  # type: ignore[union-attr]
+    return sparql_json(_store, query)
+
+
+def sparql_json(store: Store, query: str) -> bytes:
+    """The SPARQL JSON of a SELECT or ASK on ``store``, its default graph the union."""
+    result = store.query(query, use_default_graph_as_union=True)
+    if not isinstance(result, QuerySolutions | QueryBoolean):
+        raise TypeError("a SELECT or ASK query is needed for SPARQL JSON")
+    body = result.serialize(format=QueryResultsFormat.JSON)
+    if body is None:  # given no output, serialize returns the bytes
+        raise TypeError("pyoxigraph serialized to nowhere")
+    return body
 
 
 def _headers(body: bytes) -> list[tuple[str, str]]:

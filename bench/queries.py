@@ -41,7 +41,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = Path(__file__).resolve().parent / "workload"
@@ -125,6 +125,66 @@ def wait_ready(server: Server, timeout: float) -> None:
     raise RuntimeError(f"{server.name} not ready after {timeout:.0f} s: see {server.log}")
 
 
+def _command(
+    name: str, out_dir: Path, work: Path, dump: Path, port: int, handle: IO[bytes]
+) -> tuple[list[str], list[str]]:
+    """The command line that serves ``name`` on ``port``, and notes on its preparation (for
+    oxigraph, loading the dump into a store of its own, logged to ``handle``)."""
+    notes: list[str] = []
+    if name == "kg-serve":
+        cmd = [
+            str(BIN / "kg-serve"),
+            "--out-dir",
+            str(out_dir),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ]
+        notes.append("production mode (gunicorn, default workers)")
+    elif name == "oxigraph":
+        location = work / "oxigraph-store"
+        shutil.rmtree(location, ignore_errors=True)
+        started = time.monotonic()
+        subprocess.run(  # noqa: S603 (the benchmarked server, from the venv)
+            [
+                str(BIN / "oxigraph"),
+                "load",
+                "--location",
+                str(location),
+                "--file",
+                str(dump),
+            ],
+            check=True,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        notes.append(f"oxigraph load: {time.monotonic() - started:.1f} s")
+        cmd = [
+            str(BIN / "oxigraph"),
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"{HOST}:{port}",
+            "--union-default-graph",
+        ]
+    else:
+        plain = work / "osce-kg.nq"  # rdflib reads no gzip
+        with gzip.open(dump) as packed, plain.open("wb") as out:
+            shutil.copyfileobj(packed, out, 1 << 20)
+        cmd = [
+            str(BIN / "rdflib-endpoint"),
+            "serve",
+            str(plain),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ]
+    return cmd, notes
+
+
 def start_servers(
     out_dir: Path,
     work: Path,
@@ -140,53 +200,9 @@ def start_servers(
     for name in names:
         port = free_port()
         log = work / f"{name}.log"
-        handle = log.open("wb")
-        notes: list[str] = []
-        if name == "kg-serve":
-            cmd = [
-                str(BIN / "kg-serve"),
-                "--out-dir",
-                str(out_dir),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-            ]
-            notes.append("production mode (gunicorn, default workers)")
-        elif name == "oxigraph":
-            location = work / "oxigraph-store"
-            shutil.rmtree(location, ignore_errors=True)
-            started = time.monotonic()
-            subprocess.run(  # noqa: S603 (the benchmarked server, from the venv)
-                [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(dump)],
-                check=True,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-            )
-            notes.append(f"oxigraph load: {time.monotonic() - started:.1f} s")
-            cmd = [
-                str(BIN / "oxigraph"),
-                "serve-read-only",
-                "--location",
-                str(location),
-                "--bind",
-                f"{HOST}:{port}",
-                "--union-default-graph",
-            ]
-        else:
-            plain = work / "osce-kg.nq"  # rdflib reads no gzip
-            with gzip.open(dump) as packed, plain.open("wb") as out:
-                shutil.copyfileobj(packed, out, 1 << 20)
-            cmd = [
-                str(BIN / "rdflib-endpoint"),
-                "serve",
-                str(plain),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-            ]
-        process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+        with log.open("wb") as handle:  # the child keeps its own copy
+            cmd, notes = _command(name, out_dir, work, dump, port, handle)
+            process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
         servers[name] = Server(name, port, process, log, notes=notes)
     for server in servers.values():
         wait_ready(server, ready_timeout)
@@ -521,9 +537,26 @@ def run(
     servers_wanted: tuple[str, ...],
     ready_timeout: float,
 ) -> dict[str, Any]:
-    queries = load_workload()
     # A terminated harness still stops the servers it started (``finally`` below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _run(
+            out_dir, clients, max_requests, max_seconds, timeout, servers_wanted, ready_timeout
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(
+    out_dir: Path,
+    clients: tuple[int, ...],
+    max_requests: int,
+    max_seconds: float,
+    timeout: float,
+    servers_wanted: tuple[str, ...],
+    ready_timeout: float,
+) -> dict[str, Any]:
+    queries = load_workload()
     answers: dict[str, Any] = {}
     per_query: dict[str, dict[str, dict[str, Any]]] = {q.name: {} for q in queries}
     mix: dict[str, dict[str, Any]] = {}
@@ -547,10 +580,14 @@ def run(
                     if isinstance(answer, str) or single > max_seconds:
                         # One answer outlasts the cell's time bound (or failed): that answer
                         # stands for one client; more clients are not loaded.
-                        cells = slow_cells(
-                            name, None if isinstance(answer, str) else single, clients, max_seconds
+                        per_query[query.name].update(
+                            slow_cells(
+                                name,
+                                None if isinstance(answer, str) else single,
+                                clients,
+                                max_seconds,
+                            )
                         )
-                        per_query[query.name].update(cells)
                     else:
                         loaded[name] = server
                 # The servers' cells of one query and client count run back to back, so that

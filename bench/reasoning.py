@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -65,7 +66,7 @@ def split_dump(nquads: Path, iris: Iris) -> tuple[list[OxTriple], list[list[OxTr
     keep = {str(iris.ontology_graph()), str(iris.reference_graph())}
     inferred = str(iris.inferred_graph())
     with gzip.open(nquads) as handle:
-        for quad in ox.parse(handle, format=ox.RdfFormat.N_QUADS):
+        for quad in ox.parse(cast(IO[bytes], handle), format=ox.RdfFormat.N_QUADS):
             graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
             triple = (quad.subject, quad.predicate, quad.object)
             if graph in keep:

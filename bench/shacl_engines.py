@@ -25,7 +25,7 @@ from rdflib import URIRef
 
 from kg_builder import workers
 from kg_builder.cli import main as kg_build
-from kg_builder.triples import Triples
+from kg_builder.triples import Nodes
 from kg_builder.validate import SHACL_ENGINES, Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,16 +44,16 @@ def main() -> None:
     args = parser.parse_args()
     if not args.corpus.is_dir():
         parser.error(f"--corpus {args.corpus}: not a folder of pages")
-    captured: list[tuple[Triples, bytes, URIRef, str]] = []
+    captured: list[tuple[Nodes, bytes, URIRef, str]] = []
     contexts: list[workers.Context] = []
     validate = workers.validate_document
 
     def keep(
-        graph: Triples, graph_nt: bytes, name: URIRef, label: str, ctx: workers.Context
+        nodes: Nodes, graph_nt: bytes, name: URIRef, label: str, ctx: workers.Context
     ) -> list[Result]:
-        captured.append((graph, graph_nt, name, label))
+        captured.append((nodes, graph_nt, name, label))
         contexts[:] = [ctx]
-        return validate(graph, graph_nt, name, label, ctx)
+        return validate(nodes, graph_nt, name, label, ctx)
 
     workers.validate_document = keep
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,16 +77,16 @@ def main() -> None:
     contexts_by_engine = {e: replace(contexts[0], shacl_engine=e) for e in SHACL_ENGINES}
     gc.collect()
     gc.freeze()
-    triples = sum(len(g) for g, _, _, _ in captured) / len(captured)
+    triples = sum(nt.count(b"\n") for _, nt, _, _ in captured) / len(captured)
     print(f"{len(captured)} pages, {triples:.0f} triples a page")
     seconds: dict[str, list[float]] = {e: [] for e in SHACL_ENGINES}
     differing = []
     results = 0
-    for graph, graph_nt, name, label in captured:
+    for nodes, graph_nt, name, label in captured:
         found = {}
         for engine, ctx in contexts_by_engine.items():
             started = time.perf_counter()
-            found[engine] = sorted(map(_key, validate(graph, graph_nt, name, label, ctx)))
+            found[engine] = sorted(map(_key, validate(nodes, graph_nt, name, label, ctx)))
             seconds[engine].append(time.perf_counter() - started)
         results += len(found["pyshacl"])
         if len({tuple(f) for f in found.values()}) > 1:

@@ -1,0 +1,111 @@
+"""The query benchmark and ``bench.floor`` end to end, on the seed's build: real servers on
+local ports, a handful of requests a cell (the figures mean nothing here; the run and its
+report are what is tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import queries
+from bench.corpus import write_corpus
+from bench.floor import BARE
+from bench.run import query_section
+from kg_builder.pipeline import BuildResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _out_dir(seed_build: BuildResult) -> Path:
+    return seed_build.release.root.parent.parent
+
+
+def test_the_query_benchmark_runs_to_its_report(seed_build: BuildResult) -> None:
+    result = queries.run(
+        _out_dir(seed_build), (1, 2), 2, 1.0, 30.0, ("kg-serve", "oxigraph"), ready_timeout=120
+    )
+    names = {q.name for q in queries.load_workload()}
+    assert set(result["per_query"]) == names
+    for name in names:
+        verdicts = result["agreement"][name]
+        assert verdicts["kg-serve"]["agrees"], (name, verdicts)
+        for cell in ("kg-serve@1", "oxigraph@1", "kg-serve@2", "oxigraph@2"):
+            summary = result["per_query"][name][cell]
+            assert summary["errors"] == 0 and summary["requests"] >= 1, (name, cell, summary)
+    assert set(result["mix"]) == {"kg-serve@1", "kg-serve@2", "oxigraph@1", "oxigraph@2"}
+    targets = result["targets"]
+    assert set(targets["median_within_1.5x_oxigraph_every_query"]["ratios_at_1_client"]) == names
+    # no rdflib-endpoint in this run: its target cannot be met, and the report says so
+    assert targets["throughput_at_2_clients_vs_rdflib_endpoint"]["met"] is False
+    report = query_section(
+        {
+            "date": "2026-11-30 00:00 UTC",
+            "command": "test",
+            "size": 1,
+            "machine": {"nproc": 2, "cpu": "test", "memory_gib": 1, "git": "test"},
+            "queries": result,
+        }
+    )
+    assert report.startswith("## Query endpoint: 1 documents")
+    assert "**MISSED**" in report
+
+
+def test_floor_measures_every_server_on_the_same_answer(
+    seed_build: BuildResult, tmp_path: Path
+) -> None:
+    out = tmp_path / "floor.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.floor",
+            "--out-dir",
+            str(_out_dir(seed_build)),
+            "--requests",
+            "5",
+            "--runs",
+            "1",
+            "--calls",
+            "3",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["query"] == "q01_lookup_iri"
+    rows = result["rows"]
+    assert set(rows) == {"kg-serve", "oxigraph", *(n for n in BARE if not n.startswith("constant"))}
+    assert len(set(rows.values())) == 1  # and the same rows, checked before measuring
+    (run,) = result["runs"]
+    assert set(run) == {"kg-serve", "oxigraph", *BARE}
+    assert run["oxigraph"]["ratio"] == 1.0
+    assert all(cell["errors"] == 0 and cell["median_ms"] > 0 for cell in run.values())
+    assert list(result["in_process_ms_after_pause_ms"]) == ["0", "0.5", "2", "10"]
+    assert "median ms (ratio to oxigraph)" in done.stdout
+
+
+def test_shacl_engines_compares_the_engines_on_built_pages(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 4, 7)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.shacl_engines", "--corpus", str(corpus), "--every", "2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    first = done.stdout.splitlines()[0]
+    pages, _, per_page = first.partition(" pages, ")
+    assert pages == "2"  # every second of 4
+    assert int(per_page.split()[0]) > 500  # the triples a page, not a count of node sets
+    assert "pages whose results differ: 0" in done.stdout
