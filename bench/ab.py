@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench.queries import load_workload, paired
+from bench.queries import find_query, paired
 
 
 def _target(spec: str) -> tuple[str, tuple[int, str]]:
@@ -32,14 +32,13 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=20, help="rounds not measured")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()
-    targets = dict(args.server)
-    found = [q for q in load_workload() if q.name.startswith(args.query)]
-    if len(found) != 1:
-        names = ", ".join(q.name for q in found) or "none"
-        parser.error(f"--query {args.query!r} must name one workload query; it matches {names}")
-    query = found[0]
-    paired(targets, query, args.warm_up, math.inf, args.timeout)
-    cells = paired(targets, query, args.requests, math.inf, args.timeout)
+    ports = dict(args.server)
+    try:
+        query = find_query(args.query)
+    except ValueError as exc:
+        parser.error(f"--query {exc}")
+    paired(ports, query, args.warm_up, math.inf, args.timeout)
+    cells = paired(ports, query, args.requests, math.inf, args.timeout)
     first = None
     for name, cell in cells.items():
         summary = cell.summary()

@@ -1,21 +1,26 @@
-"""How close a Python server can come to ``oxigraph serve`` on one workload query: kg-serve,
-oxigraph and the bare servers of ``bench.floor_apps`` under gunicorn, measured in turns.
+"""How close a Python server can come to ``oxigraph serve`` on one workload query: kg-serve
+and the bare servers of ``bench.floor_apps`` under gunicorn, each measured against oxigraph.
 
     .venv/bin/python -m bench.floor --out-dir /tmp/osce-kg-bench/build \\
-        [--query q01] [--requests 700] [--runs 3] [--json bench/results/floor-1000.json]
+        [--query q01] [--requests 700] [--runs 3] [--json bench/results/floor-q01-1000.json]
 
-Every server answers from the same build: kg-serve and the bare apps from its store,
-oxigraph from its N-Quads dump loaded into a store of its own. The bare apps make the one
-pyoxigraph call kg-serve makes for the query and nothing else, under gunicorn's threaded,
-sync and ASGI workers (2 workers each, like kg-serve); a third answers a constant without
-any query: what gunicorn alone costs. Their answers are checked against oxigraph's, then
-each run sends the query to all servers in turns (one client, a fresh connection a request,
-``queries.paired``), so that they share the machine's drift; each median is given with its
-ratio to oxigraph's in the same run.
+Every server answers from the same build. Oxigraph serves its N-Quads dump, loaded into a
+store of its own, as in the query benchmark. kg-serve serves the build's store. The bare
+apps make the one pyoxigraph call that kg-serve makes for a query, and nothing else: no
+protocol checks, no negotiation, no timeout, no size cap, no metrics, no log. They run under
+gunicorn's threaded, sync and ASGI workers, with 2 workers each, like kg-serve (the threaded
+ones with kg-serve's 4 threads). The threaded and sync ones run twice: on the build's store,
+and on oxigraph's own store, so that the store's layout is told apart from the server.
+A last app answers a constant and makes no query: what gunicorn alone costs.
 
-Then, in this process, the same pyoxigraph call on the store in a loop, after pauses of
-0-10 ms: what a call costs when the process was idle before it, as a server's is between
-two requests.
+The answers are first checked against oxigraph's. Then each run measures every server paired
+with oxigraph alone: one client, a fresh connection a request, the two in turns request by
+request (``queries.paired``, the method of the query benchmark at one client). Each median
+is given with its ratio to oxigraph's in the same pair.
+
+Finally, in this process, the same pyoxigraph call on the build's store runs in a loop after
+pauses of 0-10 ms: what a call costs when the process was idle before it, as a server's is
+between two requests.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -43,39 +49,48 @@ from bench.queries import (
     ROOT,
     Query,
     Server,
+    find_query,
     free_port,
-    load_workload,
     normalise,
     paired,
     request,
+    servers_stopped_on_sigterm,
     start_servers,
     stop_servers,
     wait_ready,
 )
 from bench.run import machine
 
-BARE = {  # name: (gunicorn worker class, app)
-    "bare WSGI, gthread worker": ("gthread", "wsgi_query"),
-    "bare WSGI, sync worker": ("sync", "wsgi_query"),
-    "bare ASGI, asgi worker": ("asgi", "asgi_query"),
-    "constant, no query, gthread worker": ("gthread", "wsgi_constant"),
+OURS, OXIGRAPHS = "build", "oxigraph"  # the two stores the bare apps read
+BARE = {  # name: (gunicorn worker class, app, store)
+    "bare WSGI, gthread worker": ("gthread", "wsgi_query", OURS),
+    "bare WSGI, sync worker": ("sync", "wsgi_query", OURS),
+    "bare ASGI, asgi worker": ("asgi", "asgi_query", OURS),
+    "bare WSGI, gthread worker, oxigraph's store": ("gthread", "wsgi_query", OXIGRAPHS),
+    "bare WSGI, sync worker, oxigraph's store": ("sync", "wsgi_query", OXIGRAPHS),
+    "constant, no query, gthread worker": ("gthread", "wsgi_constant", OURS),
 }
+WORKERS, THREADS = 2, 4  # kg-serve's defaults (server/cli.py)
+PAUSES_MS = (0.0, 0.5, 2.0, 10.0)
 
 
-def start_bare(out_dir: Path, work: Path, servers: dict[str, Server]) -> None:
-    env = os.environ | {floor_apps.STORE_ENV: str((out_dir / "current" / "store").resolve())}
-    for name, (worker, app) in BARE.items():
+def start_bare(stores: dict[str, Path], work: Path, servers: dict[str, Server]) -> None:
+    """The bare apps under gunicorn, into ``servers`` as they start."""
+    for number, (name, (worker, app, store)) in enumerate(BARE.items()):
         port = free_port()
-        log = work / f"{app}-{worker}.log"
+        log = work / f"bare-{number}.log"
         cmd = [
             str(BIN / "gunicorn"),
-            "--workers=2",
+            f"--workers={WORKERS}",
+            # gunicorn runs its threaded worker for a sync one given more than one thread
+            f"--threads={THREADS if worker == 'gthread' else 1}",
             f"--worker-class={worker}",
             f"--bind={HOST}:{port}",
             "--no-control-socket",
             f"bench.floor_apps:{app}",
         ]
-        with log.open("wb") as handle:
+        env = os.environ | {floor_apps.STORE_ENV: str(stores[store])}
+        with log.open("wb") as handle:  # the child keeps its own copy
             process = subprocess.Popen(  # noqa: S603 (gunicorn from the venv)
                 cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, env=env
             )
@@ -88,7 +103,7 @@ def check_answers(servers: dict[str, Server], query: Query, timeout: float) -> d
     """Each server's rows for the query, which must be oxigraph's (the constant aside)."""
     rows: dict[str, list[str]] = {}
     for name, server in servers.items():
-        if name.startswith("constant"):
+        if BARE.get(name, ("", ""))[1] == "wsgi_constant":
             continue
         status, media_type, body = request(server.port, server.path, query, timeout)
         if status != 200:
@@ -104,34 +119,32 @@ def check_answers(servers: dict[str, Server], query: Query, timeout: float) -> d
 
 
 def measure(
-    servers: dict[str, Server], query: Query, runs: int, requests: int, timeout: float
-) -> list[dict[str, dict[str, float | None]]]:
-    targets = {"oxigraph": servers["oxigraph"]} | {
-        name: server for name, server in servers.items() if name != "oxigraph"
-    }
-    ports = {name: (server.port, server.path) for name, server in targets.items()}
-    paired(ports, query, 30, math.inf, timeout)  # warm-up, not counted
-    results = []
-    for _ in range(runs):
+    servers: dict[str, Server], query: Query, requests: int, timeout: float
+) -> dict[str, dict[str, Any]]:
+    """One run: every server in turns with oxigraph, its median against oxigraph's."""
+    oxigraph = (servers["oxigraph"].port, servers["oxigraph"].path)
+    run: dict[str, dict[str, Any]] = {}
+    for name, server in servers.items():
+        if name == "oxigraph":
+            continue
+        ports = {"oxigraph": oxigraph, name: (server.port, server.path)}
+        paired(ports, query, 30, math.inf, timeout)  # warm-up, not counted
         cells = paired(ports, query, requests, math.inf, timeout)
-        base = cells["oxigraph"].summary()["median_ms"]
-        run: dict[str, dict[str, float | None]] = {}
-        for name, cell in cells.items():
-            summary = cell.summary()
-            median = summary["median_ms"]
-            run[name] = {
-                "median_ms": median,
-                "ratio": round(median / base, 2) if median and base else None,
-                "errors": summary["errors"],
-            }
-        results.append(run)
-    return results
+        ours, theirs = cells[name].summary(), cells["oxigraph"].summary()
+        mine, base = ours["median_ms"], theirs["median_ms"]
+        run[name] = {
+            "median_ms": mine,
+            "p99_ms": ours["p99_ms"],
+            "requests": ours["requests"],
+            "errors": ours["errors"],
+            "oxigraph_median_ms": base,
+            "oxigraph_errors": theirs["errors"],
+            "ratio": round(mine / base, 2) if mine and base else None,
+        }
+    return run
 
 
-PAUSES_MS = (0.0, 0.5, 2.0, 10.0)
-
-
-def after_pauses(store_dir: Path, query: Query, calls: int = 300) -> dict[str, float]:
+def after_pauses(store_dir: Path, query: Query, calls: int) -> dict[str, float]:
     """Median ms of the pyoxigraph call (query and SPARQL JSON) after each pause."""
     store = Store.read_only(str(store_dir))
     medians = {}
@@ -147,58 +160,98 @@ def after_pauses(store_dir: Path, query: Query, calls: int = 300) -> dict[str, f
     return medians
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give a whole number of at least 1")
+    return value
+
+
+def _versions() -> dict[str, str]:
+    found = {name: version(name) for name in ("gunicorn", "pyoxigraph", "oxigraph")}
+    cli = subprocess.run(  # noqa: S603 (the venv's oxigraph)
+        [str(BIN / "oxigraph"), "--version"], capture_output=True, text=True, check=False
+    )
+    found["oxigraph serve"] = cli.stdout.strip()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True, help="a kg-build output directory")
     parser.add_argument("--query", default="q01", help="a workload query's name or its prefix")
-    parser.add_argument("--requests", type=int, default=700, help="rounds a run")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--requests", type=_positive, default=700, help="rounds a pair")
+    parser.add_argument("--runs", type=_positive, default=3)
     parser.add_argument("--timeout", type=float, default=30.0)
-    parser.add_argument("--calls", type=int, default=300, help="in-process calls a pause")
+    parser.add_argument("--calls", type=_positive, default=300, help="in-process calls a pause")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
-    if not (args.out_dir / "current" / "store").is_dir():
+    current = args.out_dir / "current"
+    if not (current / "store").is_dir():
         parser.error(f"--out-dir {args.out_dir}: no published store (run kg-build first)")
-    found = [q for q in load_workload() if q.name.startswith(args.query)]
-    if len(found) != 1:
-        names = ", ".join(q.name for q in found) or "none"
-        parser.error(f"--query {args.query!r} must name one workload query; it matches {names}")
-    query = found[0]
+    try:
+        query = find_query(args.query)
+    except ValueError as exc:
+        parser.error(f"--query {exc}")
+    if query.form not in ("SELECT", "ASK"):
+        parser.error(
+            f"--query {query.name}: a {query.form} query; the bare apps answer SPARQL "
+            "JSON, so give a SELECT or ASK query"
+        )
+    if args.json and not args.json.parent.is_dir():
+        parser.error(f"--json {args.json}: no folder {args.json.parent}")
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     servers: dict[str, Server] = {}
-    with tempfile.TemporaryDirectory(prefix="osce-kg-floor-") as tmp:
+    with servers_stopped_on_sigterm(), tempfile.TemporaryDirectory(prefix="osce-kg-floor-") as tmp:
         work = Path(tmp)
         try:
             start_servers(args.out_dir, work, ("kg-serve", "oxigraph"), 600, servers)
-            start_bare(args.out_dir, work, servers)
+            stores = {OURS: (current / "store").resolve(), OXIGRAPHS: work / "oxigraph-store"}
+            start_bare(stores, work, servers)
             rows = check_answers(servers, query, args.timeout)
-            runs = measure(servers, query, args.runs, args.requests, args.timeout)
+            runs = [measure(servers, query, args.requests, args.timeout) for _ in range(args.runs)]
         finally:
             stop_servers(servers)
-    for run in runs:
-        for name, cell in run.items():
-            if cell["errors"] or cell["median_ms"] is None:
-                raise SystemExit(f"bench.floor: {name}: {cell['errors']} requests failed")
-    pauses = after_pauses(args.out_dir / "current" / "store", query, args.calls)
+    pauses = after_pauses(current / "store", query, args.calls)
     width = max(len(name) for name in runs[0])
-    print(f"{query.name}, {args.requests} rounds a run; median ms (ratio to oxigraph)")
+    print(
+        f"{query.name}, {args.requests} rounds a pair: median ms "
+        "(its ratio to oxigraph's median in the pair, of oxigraph's ms)"
+    )
     for name in runs[0]:
-        cells = "  ".join(f"{r[name]['median_ms']:.3f} ({r[name]['ratio']:.2f}x)" for r in runs)
+        cells = "  ".join(
+            f"{r[name]['median_ms']} ({r[name]['ratio']}x of {r[name]['oxigraph_median_ms']})"
+            for r in runs
+        )
         print(f"{name:<{width}}  {cells}")
     print("the pyoxigraph call in process, median ms after a pause of")
     print("  ".join(f"{pause} ms: {ms:.3f}" for pause, ms in pauses.items()))
+    failed = [
+        f"{name}: {cell['errors']} failed, oxigraph beside it {cell['oxigraph_errors']}"
+        for run in runs
+        for name, cell in run.items()
+        if cell["errors"] or cell["oxigraph_errors"] or cell["ratio"] is None
+    ]
     if args.json:
         result: dict[str, Any] = {
             "date": date,
             "machine": machine(),
+            "versions": _versions(),
             "command": "python -m bench.floor " + shlex.join(sys.argv[1:]),
+            "release": os.readlink(current) if current.is_symlink() else str(current.resolve()),
             "query": query.name,
             "rows": rows,
-            "requests_per_run": args.requests,
+            "method": "each server paired with oxigraph alone, in turns, one client, a fresh "
+            f"connection a request; {args.requests} rounds a pair after 30 not counted",
+            "gunicorn": {"workers": WORKERS, "threads (gthread)": THREADS},
+            "requests_per_pair": args.requests,
             "runs": runs,
             "in_process_ms_after_pause_ms": pauses,
+            "failed": failed,
         }
         args.json.write_text(json.dumps(result, indent=1) + "\n")
+    if failed:
+        raise SystemExit("bench.floor: requests failed:\n" + "\n".join(failed))
 
 
 if __name__ == "__main__":

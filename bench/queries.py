@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -73,6 +74,26 @@ class Query:
 
 def load_workload(directory: Path = WORKLOAD) -> list[Query]:
     return [Query(p.stem, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.rq"))]
+
+
+def find_query(prefix: str) -> Query:
+    """The one workload query whose name starts with ``prefix`` (ValueError otherwise)."""
+    found = [q for q in load_workload() if q.name.startswith(prefix)]
+    if len(found) != 1:
+        names = ", ".join(q.name for q in found) or "none"
+        raise ValueError(f"{prefix!r} must name one workload query; it matches {names}")
+    return found[0]
+
+
+@contextlib.contextmanager
+def servers_stopped_on_sigterm() -> Iterator[None]:
+    """A SIGTERM ends the harness through ``SystemExit``, so that its ``finally`` clauses stop
+    the servers it started; the previous handler is restored afterwards."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -115,14 +136,22 @@ def wait_ready(server: Server, timeout: float) -> None:
     started = time.monotonic()
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited: see {server.log}")
+            raise RuntimeError(f"{server.name} exited:\n{_tail(server.log)}")
         with contextlib.suppress(OSError, http.client.HTTPException):
             status, _, _ = request(server.port, server.path, probe, 5)
             if status == 200:
                 server.started_in = time.monotonic() - started
                 return
         time.sleep(0.5)
-    raise RuntimeError(f"{server.name} not ready after {timeout:.0f} s: see {server.log}")
+    raise RuntimeError(f"{server.name} not ready after {timeout:.0f} s:\n{_tail(server.log)}")
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    """The end of a server's log, for a message that outlives the log's temporary folder."""
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(its log {log} cannot be read: {exc})"
 
 
 def _command(
@@ -469,7 +498,7 @@ def timed(target: tuple[int, str], query: Query, timeout: float) -> float | None
 
 
 def paired(
-    targets: dict[str, tuple[int, str]],
+    ports: dict[str, tuple[int, str]],
     query: Query,
     max_requests: int,
     max_seconds: float,
@@ -478,9 +507,9 @@ def paired(
     """One client, several servers, measured in turns: each round sends the query once to
     every server (the first server changing from round to round), so that the machine's load
     drifts alike for all of them; up to ``max_requests`` rounds, or ``max_seconds`` for each
-    server. ``targets`` are the servers' (port, path) by name. A server's requests per second
+    server. ``ports`` are the servers' (port, path) by name. A server's requests per second
     count its own time only."""
-    names = list(targets)
+    names = list(ports)
     cells = {name: Cell() for name in names}
     deadline = time.monotonic() + max_seconds * len(names)
     for turn in range(max_requests):
@@ -490,7 +519,7 @@ def paired(
             break
         for name in names[turn % len(names) :] + names[: turn % len(names)]:
             started = time.perf_counter()
-            cells[name].add(timed(targets[name], query, timeout))
+            cells[name].add(timed(ports[name], query, timeout))
             cells[name].elapsed += time.perf_counter() - started
     return cells
 
@@ -537,14 +566,10 @@ def run(
     servers_wanted: tuple[str, ...],
     ready_timeout: float,
 ) -> dict[str, Any]:
-    # A terminated harness still stops the servers it started (``finally`` below).
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
+    with servers_stopped_on_sigterm():
         return _run(
             out_dir, clients, max_requests, max_seconds, timeout, servers_wanted, ready_timeout
         )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(
@@ -639,11 +664,11 @@ def _run(
         "agreement": agreement(answers),
         "per_query": per_query,
         "mix": mix,
-        "targets": targets(per_query, mix, clients),
+        "targets": judge_targets(per_query, mix, clients),
     }
 
 
-def targets(
+def judge_targets(
     per_query: dict[str, dict[str, dict[str, Any]]],
     mix: dict[str, dict[str, Any]],
     clients: tuple[int, ...],

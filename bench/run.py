@@ -1,7 +1,7 @@
 """``make bench``: generate the corpus, build it, run the query workload against the three
-servers, write ``bench/results/*.json`` and the "Build: N documents" and "Query endpoint: N
-documents" sections (N the corpus size; the other sections are left as they are) of
-``docs/BENCHMARKS.md``.
+servers, write ``bench/results/*.json`` and the "make bench: build, N documents" and "make
+bench: query endpoint, N documents" sections (N the corpus size; the other sections are left
+as they are) of ``docs/BENCHMARKS.md``.
 
     .venv/bin/python -m bench.run --size 1000 [--seed 7] [--work /tmp/osce-kg-bench]
 
@@ -90,12 +90,13 @@ def mark(met: bool) -> str:
 
 
 def build_heading(size: int) -> str:
-    """The generated section of one corpus size: a run at another size leaves it alone."""
-    return f"Build: {size:,} documents"
+    """The generated section of one corpus size. Its heading begins "make bench:", which no
+    hand-written section's does, so a run rewrites only what a run at its size wrote."""
+    return f"make bench: build, {size:,} documents"
 
 
 def query_heading(size: int) -> str:
-    return f"Query endpoint: {size:,} documents"
+    return f"make bench: query endpoint, {size:,} documents"
 
 
 def build_section(result: dict[str, Any]) -> str:
@@ -442,9 +443,9 @@ def main() -> None:
 def write_doc(
     build: dict[str, Any] | None, queries: dict[str, Any] | None, doc: Path = DOC
 ) -> None:
-    """Replace (or append) the "Build: N documents" and "Query endpoint: N documents"
-    sections of the run's size, leaving the other sizes' and the hand-written sections as they
-    are; print each MISSED line."""
+    """Replace (or append) the "make bench: build, N documents" and "make bench: query
+    endpoint, N documents" sections of the run's size, leaving the other sizes' and the
+    hand-written sections as they are; print each MISSED line."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     written = []
     if build and build.get("build", {}).get("default"):

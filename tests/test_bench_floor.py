@@ -72,6 +72,9 @@ def test_the_constant_app_makes_no_query(monkeypatch: pytest.MonkeyPatch) -> Non
     [
         (["--out-dir", "{tmp}"], "no published store (run kg-build first)"),
         (["--out-dir", "{store}", "--query", "q99"], "must name one workload query"),
+        (["--out-dir", "{store}", "--query", "q06"], "a DESCRIBE query"),
+        (["--out-dir", "{store}", "--runs", "0"], "at least 1"),
+        (["--out-dir", "{store}", "--json", "{tmp}/no/such.json"], "no folder"),
     ],
 )
 def test_floor_names_a_bad_argument(tmp_path: Path, args: list[str], message: str) -> None:

@@ -49,23 +49,39 @@ def test_a_run_rewrites_only_the_sections_of_its_own_size(tmp_path: Path) -> Non
     queries = json.loads((results / "queries-1000.json").read_text())
     doc = tmp_path / "BENCHMARKS.md"
     doc.write_text(
-        "# Benchmarks\n\n## Build: 10,000 documents\n\nthe big run, kept\n\n"
-        "## Build: 1,000 documents\n\nan older run, replaced\n\n"
-        "## Build: how it got there\n\nhand-written, kept\n\n"
+        "# Benchmarks\n\n## Build: 1,000 documents\n\nhand-written, of the same size, kept\n\n"
+        "## make bench: build, 10,000 documents\n\nanother size's run, kept\n\n"
+        "## make bench: build, 1,000 documents\n\nan older run, replaced\n\n"
+        "## make bench: query endpoint, 10,000 documents\n\nanother size's queries, kept\n\n"
         "## Query endpoint: every run\n\nhand-written table, kept\n"
     )
     write_doc(build, queries, doc)
     text = doc.read_text()
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
-        "## Build: 10,000 documents",
         "## Build: 1,000 documents",
-        "## Build: how it got there",
+        "## make bench: build, 10,000 documents",
+        "## make bench: build, 1,000 documents",
+        "## make bench: query endpoint, 10,000 documents",
         "## Query endpoint: every run",
-        "## Query endpoint: 1,000 documents",
+        "## make bench: query endpoint, 1,000 documents",
     ]
-    for kept in ("the big run, kept", "hand-written, kept", "hand-written table, kept"):
+    for kept in (
+        "hand-written, of the same size, kept",
+        "another size's run, kept",
+        "another size's queries, kept",
+        "hand-written table, kept",
+    ):
         assert kept in text
     assert "an older run, replaced" not in text
     assert f"Written by `bench/run.py` on {build['date']}" in text
     assert f"Written by `bench/run.py` on {queries['date']}" in text
+
+
+def test_the_hand_written_10000_page_build_survives_a_run_at_that_size(tmp_path: Path) -> None:
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text("# Benchmarks\n\n## Build: 10,000 documents\n\nthe analysis, kept\n")
+    write_doc(RESULT, None, doc)
+    text = doc.read_text()
+    assert "the analysis, kept" in text
+    assert "## make bench: build, 10,000 documents" in text
