@@ -138,6 +138,42 @@ def measure(engine: str, path: Path) -> dict[str, object]:
     }
 
 
+def compare(
+    sizes: list[int],
+    engines: list[str],
+    owlrl_max: int,
+    timeout: int,
+    release: Path | None = None,
+    base_iri: str = "https://w3id.org/osce-kg/",
+) -> list[dict[str, object]]:
+    """Each engine on each size of synthetic graph, a child process each (see the module)."""
+    iris = Iris(base_iri)
+    results: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-reasoning-") as tmp:
+        source = release or seed_release(Path(tmp) / "build", SOURCES)
+        for size in sizes:
+            path = Path(tmp) / f"graph-{size}.nt"
+            written = synthesise(size, path, source, iris)
+            print(f"# {written:,} triples in {path.name}", file=sys.stderr)
+            for engine in engines:
+                if engine == "owlrl" and size > owlrl_max:
+                    results.append({"engine": engine, "triples": written, "skipped": True})
+                    continue
+                cmd = [sys.executable, __file__, "--child", engine, str(path)]
+                try:
+                    done = subprocess.run(  # noqa: S603 - this script, our own arguments
+                        cmd, capture_output=True, text=True, timeout=timeout, check=True
+                    )
+                    row = json.loads(done.stdout.strip().splitlines()[-1])
+                except subprocess.TimeoutExpired:
+                    row = {"engine": engine, "triples": written, "timeout_s": timeout}
+                except subprocess.CalledProcessError as exc:
+                    row = {"engine": engine, "triples": written, "error": exc.stderr[-500:]}
+                print(json.dumps(row), file=sys.stderr)
+                results.append(row)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -154,30 +190,9 @@ def main() -> None:
         print(json.dumps(measure(args.child[0], Path(args.child[1]))))
         return
 
-    iris = Iris(args.base_iri)
-    with tempfile.TemporaryDirectory(prefix="bench-reasoning-") as tmp:
-        release = args.release or seed_release(Path(tmp) / "build", SOURCES)
-        results = []
-        for size in args.sizes:
-            path = Path(tmp) / f"graph-{size}.nt"
-            written = synthesise(size, path, release, iris)
-            print(f"# {written:,} triples in {path.name}", file=sys.stderr)
-            for engine in args.engines:
-                if engine == "owlrl" and size > args.owlrl_max:
-                    results.append({"engine": engine, "triples": written, "skipped": True})
-                    continue
-                cmd = [sys.executable, __file__, "--child", engine, str(path)]
-                try:
-                    done = subprocess.run(  # noqa: S603 - this script, our own arguments
-                        cmd, capture_output=True, text=True, timeout=args.timeout, check=True
-                    )
-                    row = json.loads(done.stdout.strip().splitlines()[-1])
-                except subprocess.TimeoutExpired:
-                    row = {"engine": engine, "triples": written, "timeout_s": args.timeout}
-                except subprocess.CalledProcessError as exc:
-                    row = {"engine": engine, "triples": written, "error": exc.stderr[-500:]}
-                print(json.dumps(row), file=sys.stderr)
-                results.append(row)
+    results = compare(
+        args.sizes, args.engines, args.owlrl_max, args.timeout, args.release, args.base_iri
+    )
     print(
         json.dumps(
             {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": results},

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import queries
+from bench import queries, reasoning
 from bench.corpus import write_corpus
 from bench.floor import BARE
-from bench.run import query_section
+from bench.run import engine_lines, query_section
 from kg_builder.pipeline import BuildResult
+from kg_builder.reason import ENGINES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,3 +127,14 @@ def test_shacl_engines_compares_the_engines_on_built_pages(tmp_path: Path) -> No
     assert pages == "2"  # every second of 4
     assert int(per_page.split()[0]) > 500  # the triples a page, not a count of node sets
     assert "pages whose results differ: 0" in done.stdout
+
+
+def test_the_reasoning_engines_run_on_graphs_from_a_dump(seed_build: BuildResult) -> None:
+    runs = reasoning.compare([3000], list(ENGINES), 3000, 300, seed_build.release.nquads_gz)
+    assert [row["engine"] for row in runs] == list(ENGINES)
+    for row in runs:
+        assert "error" not in row and "timeout_s" not in row, row
+        assert int(row["triples"]) >= 3000
+        assert int(row["inferred"]) > 0
+    table = engine_lines({"sizes": [3000], "owlrl_max": 3000, "runs": runs})
+    assert sum(line.startswith(f"| {runs[0]['triples']:,} |") for line in table) == 2

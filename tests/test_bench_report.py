@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from bench.run import build_section, write_doc
+from bench.run import build_section, engine_lines, write_doc
 
 RESULT = json.loads((Path(__file__).parent.parent / "bench/results/build-10000.json").read_text())
 
@@ -85,3 +85,28 @@ def test_the_hand_written_10000_page_build_survives_a_run_at_that_size(tmp_path:
     text = doc.read_text()
     assert "the analysis, kept" in text
     assert "## make bench: build, 10,000 documents" in text
+
+
+def test_the_engine_table_says_what_did_not_run() -> None:
+    runs = [
+        {
+            "engine": "reasonable",
+            "triples": 100_000,
+            "reason_s": 2.5,
+            "reason_cpu_s": 2.0,
+            "inferred": 12_000,
+            "peak_rss_mib": 360,
+        },
+        {"engine": "owlrl", "triples": 100_000, "timeout_s": 600},
+        {"engine": "owlrl", "triples": 1_000_000, "skipped": True},
+        {"engine": "owlrl", "triples": 10_000, "error": "Traceback"},
+    ]
+    lines = engine_lines({"sizes": [10_000, 100_000], "owlrl_max": 100_000, "runs": runs})
+    rows = [line for line in lines if line.startswith("| 1") and "engine" not in line]
+    assert rows == [
+        "| 100,000 | reasonable | 2.5 s | 2.0 s | 12,000 | 360 MiB |",
+        "| 100,000 | owlrl | did not finish in 600 s **MISSED** | | | |",
+        "| 1,000,000 | owlrl | not run (over --owlrl-max 100,000) | | | |",
+        "| 10,000 | owlrl | failed **MISSED** | | | |",
+    ]
+    assert engine_lines(None) == []
