@@ -130,11 +130,14 @@ def test_shacl_engines_compares_the_engines_on_built_pages(tmp_path: Path) -> No
 
 
 def test_the_reasoning_engines_run_on_graphs_from_a_dump(seed_build: BuildResult) -> None:
+    ballast = b"x" * (600 << 20)  # a large parent: its size must not count as the child's
     runs = reasoning.compare([3000], list(ENGINES), 3000, 300, seed_build.release.nquads_gz)
+    assert len(ballast) == 600 << 20
     assert [row["engine"] for row in runs] == list(ENGINES)
     for row in runs:
         assert "error" not in row and "timeout_s" not in row, row
         assert int(row["triples"]) >= 3000
         assert int(row["inferred"]) > 0
+        assert 0 < int(row["rss_after_parse_mib"]) <= int(row["peak_rss_mib"]) < 500, row
     table = engine_lines({"sizes": [3000], "owlrl_max": 3000, "runs": runs})
     assert sum(line.startswith(f"| {runs[0]['triples']:,} |") for line in table) == 2
