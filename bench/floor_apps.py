@@ -2,10 +2,11 @@
 apps beside kg-serve and ``oxigraph serve``, so that the cost of a Python server alone is
 measured apart from our endpoint's own work.
 
-Each answers a GET's ``query`` with one pyoxigraph call on the published store (read-only,
-the default graph the union of the named graphs, SPARQL JSON) and nothing else: no protocol
-checks, safety scan, content negotiation, timeout, row cap, metrics or log. Not a server to
-use; a measuring stick. The store's location comes from ``OSCE_KG_FLOOR_STORE``.
+The query apps answer a GET's ``query`` with one pyoxigraph call on a store (read-only, the
+default graph the union of the named graphs, SPARQL JSON) and nothing else: no protocol
+checks, safety scan, content negotiation, timeout, row cap, metrics or log. The constant app
+makes no query. Not servers to use; measuring sticks. The store's location comes from
+``OSCE_KG_FLOOR_STORE``: the build's, or oxigraph's own.
 """
 
 from __future__ import annotations
