@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from bench.queries import find_query, paired
+from bench.queries import find_query, paired, positive_int
 
 
 def _target(spec: str) -> tuple[str, tuple[int, str]]:
@@ -28,7 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", type=_target, action="append", required=True)
     parser.add_argument("--query", required=True, help="a workload query's name or its prefix")
-    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--requests", type=positive_int, default=600)
     parser.add_argument("--warm-up", type=int, default=20, help="rounds not measured")
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args()

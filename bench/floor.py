@@ -46,15 +46,16 @@ from bench import floor_apps
 from bench.queries import (
     BIN,
     HOST,
-    ROOT,
     Query,
     Server,
     find_query,
     free_port,
     normalise,
     paired,
+    positive_int,
     request,
     servers_stopped_on_sigterm,
+    spawn,
     start_servers,
     stop_servers,
     wait_ready,
@@ -62,13 +63,14 @@ from bench.queries import (
 from bench.run import machine
 
 OURS, OXIGRAPHS = "build", "oxigraph"  # the two stores the bare apps read
+CONSTANT = "constant, no query, gthread worker"  # the one server whose answer is not checked
 BARE = {  # name: (gunicorn worker class, app, store)
     "bare WSGI, gthread worker": ("gthread", "wsgi_query", OURS),
     "bare WSGI, sync worker": ("sync", "wsgi_query", OURS),
     "bare ASGI, asgi worker": ("asgi", "asgi_query", OURS),
     "bare WSGI, gthread worker, oxigraph's store": ("gthread", "wsgi_query", OXIGRAPHS),
     "bare WSGI, sync worker, oxigraph's store": ("sync", "wsgi_query", OXIGRAPHS),
-    "constant, no query, gthread worker": ("gthread", "wsgi_constant", OURS),
+    CONSTANT: ("gthread", "wsgi_constant", OURS),
 }
 WORKERS, THREADS = 2, 4  # kg-serve's defaults (server/cli.py)
 PAUSES_MS = (0.0, 0.5, 2.0, 10.0)
@@ -90,11 +92,7 @@ def start_bare(stores: dict[str, Path], work: Path, servers: dict[str, Server]) 
             f"bench.floor_apps:{app}",
         ]
         env = os.environ | {floor_apps.STORE_ENV: str(stores[store])}
-        with log.open("wb") as handle:  # the child keeps its own copy
-            process = subprocess.Popen(  # noqa: S603 (gunicorn from the venv)
-                cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, env=env
-            )
-        servers[name] = Server(name, port, process, log)
+        servers[name] = spawn(name, port, cmd, log, env)
     for name in BARE:
         wait_ready(servers[name], 60)
 
@@ -103,7 +101,7 @@ def check_answers(servers: dict[str, Server], query: Query, timeout: float) -> d
     """Each server's rows for the query, which must be oxigraph's (the constant aside)."""
     rows: dict[str, list[str]] = {}
     for name, server in servers.items():
-        if BARE.get(name, ("", ""))[1] == "wsgi_constant":
+        if name == CONSTANT:
             continue
         status, media_type, body = request(server.port, server.path, query, timeout)
         if status != 200:
@@ -160,13 +158,6 @@ def after_pauses(store_dir: Path, query: Query, calls: int) -> dict[str, float]:
     return medians
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: give a whole number of at least 1")
-    return value
-
-
 def _versions() -> dict[str, str]:
     found = {name: version(name) for name in ("gunicorn", "pyoxigraph", "oxigraph")}
     cli = subprocess.run(  # noqa: S603 (the venv's oxigraph)
@@ -180,10 +171,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True, help="a kg-build output directory")
     parser.add_argument("--query", default="q01", help="a workload query's name or its prefix")
-    parser.add_argument("--requests", type=_positive, default=700, help="rounds a pair")
-    parser.add_argument("--runs", type=_positive, default=3)
+    parser.add_argument("--requests", type=positive_int, default=700, help="rounds a pair")
+    parser.add_argument("--runs", type=positive_int, default=3)
     parser.add_argument("--timeout", type=float, default=30.0)
-    parser.add_argument("--calls", type=_positive, default=300, help="in-process calls a pause")
+    parser.add_argument("--calls", type=positive_int, default=300, help="in-process calls a pause")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
     current = args.out_dir / "current"

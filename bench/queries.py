@@ -42,7 +42,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = Path(__file__).resolve().parent / "workload"
@@ -74,6 +74,17 @@ class Query:
 
 def load_workload(directory: Path = WORKLOAD) -> list[Query]:
     return [Query(p.stem, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.rq"))]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return value
 
 
 def find_query(prefix: str) -> Query:
@@ -155,10 +166,10 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 
 def _command(
-    name: str, out_dir: Path, work: Path, dump: Path, port: int, handle: IO[bytes]
+    name: str, out_dir: Path, work: Path, dump: Path, port: int, log: Path
 ) -> tuple[list[str], list[str]]:
     """The command line that serves ``name`` on ``port``, and notes on its preparation (for
-    oxigraph, loading the dump into a store of its own, logged to ``handle``)."""
+    oxigraph, loading the dump into a store of its own, logged to ``log``)."""
     notes: list[str] = []
     if name == "kg-serve":
         cmd = [
@@ -175,19 +186,13 @@ def _command(
         location = work / "oxigraph-store"
         shutil.rmtree(location, ignore_errors=True)
         started = time.monotonic()
-        subprocess.run(  # noqa: S603 (the benchmarked server, from the venv)
-            [
-                str(BIN / "oxigraph"),
-                "load",
-                "--location",
-                str(location),
-                "--file",
-                str(dump),
-            ],
-            check=True,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+        with log.open("wb") as handle:
+            subprocess.run(  # noqa: S603 (the benchmarked server, from the venv)
+                [str(BIN / "oxigraph"), "load", "--location", str(location), "--file", str(dump)],
+                check=True,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
         notes.append(f"oxigraph load: {time.monotonic() - started:.1f} s")
         cmd = [
             str(BIN / "oxigraph"),
@@ -214,6 +219,22 @@ def _command(
     return cmd, notes
 
 
+def spawn(
+    name: str,
+    port: int,
+    cmd: list[str],
+    log: Path,
+    env: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> Server:
+    """Start one server on ``port``, its output appended to ``log``."""
+    with log.open("ab") as handle:  # the child keeps its own copy
+        process = subprocess.Popen(  # noqa: S603 (a benchmarked server, from the venv)
+            cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT, env=env
+        )
+    return Server(name, port, process, log, notes=notes or [])
+
+
 def start_servers(
     out_dir: Path,
     work: Path,
@@ -229,10 +250,8 @@ def start_servers(
     for name in names:
         port = free_port()
         log = work / f"{name}.log"
-        with log.open("wb") as handle:  # the child keeps its own copy
-            cmd, notes = _command(name, out_dir, work, dump, port, handle)
-            process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
-        servers[name] = Server(name, port, process, log, notes=notes)
+        cmd, notes = _command(name, out_dir, work, dump, port, log)
+        servers[name] = spawn(name, port, cmd, log, notes=notes)
     for server in servers.values():
         wait_ready(server, ready_timeout)
         server.notes.append(f"ready in {server.started_in:.1f} s after start")
@@ -557,22 +576,8 @@ def ratio(ours: object, theirs: object) -> float | None:
 PHASES = (("kg-serve", "oxigraph"), ("rdflib-endpoint",))
 
 
+@servers_stopped_on_sigterm()
 def run(
-    out_dir: Path,
-    clients: tuple[int, ...],
-    max_requests: int,
-    max_seconds: float,
-    timeout: float,
-    servers_wanted: tuple[str, ...],
-    ready_timeout: float,
-) -> dict[str, Any]:
-    with servers_stopped_on_sigterm():
-        return _run(
-            out_dir, clients, max_requests, max_seconds, timeout, servers_wanted, ready_timeout
-        )
-
-
-def _run(
     out_dir: Path,
     clients: tuple[int, ...],
     max_requests: int,

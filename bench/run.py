@@ -239,8 +239,8 @@ def engine_lines(engines: dict[str, Any] | None) -> list[str]:
     ]
     for row in engines["runs"]:
         head = f"| {row['triples']:,} | {row['engine']} |"
-        if row.get("skipped"):
-            lines.append(f"{head} not run (over --owlrl-max {engines['owlrl_max']:,}) | | | |")
+        if "over" in row:
+            lines.append(f"{head} not run (over --owlrl-max {row['over']:,}) | | | |")
         elif "timeout_s" in row:
             lines.append(f"{head} did not finish in {row['timeout_s']} s **MISSED** | | | |")
         elif "error" in row:
@@ -391,18 +391,20 @@ def replace_section(text: str, heading: str, body: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--size", type=query_bench.positive_int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=Path("/tmp/osce-kg-bench"))  # noqa: S108
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--max-requests", type=int, default=20, help="per client and cell")
+    parser.add_argument("--clients", type=query_bench.positive_int, nargs="+", default=[1, 4, 16])
+    parser.add_argument(
+        "--max-requests", type=query_bench.positive_int, default=20, help="per client and cell"
+    )
     parser.add_argument("--max-seconds", type=float, default=8.0, help="per cell")
     parser.add_argument("--request-timeout", type=float, default=60.0)
     parser.add_argument("--servers", nargs="+", default=list(query_bench.SERVERS))
     parser.add_argument("--reasoners", nargs="*", default=[], help="also build with these")
     parser.add_argument(
         "--engine-sizes",
-        type=int,
+        type=query_bench.positive_int,
         nargs="*",
         default=[10_000, 100_000],
         help="graph sizes (triples) to run owlrl and the default OWL 2 RL engine on; none: skip",
@@ -454,7 +456,6 @@ def main() -> None:
         if args.engine_sizes and dump.is_file():
             build["reasoning_engines"] = {
                 "sizes": args.engine_sizes,
-                "owlrl_max": max(args.engine_sizes),
                 "runs": reasoning_bench.compare(
                     args.engine_sizes, list(ENGINES), max(args.engine_sizes), 600, dump
                 ),

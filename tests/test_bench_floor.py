@@ -89,3 +89,19 @@ def test_floor_names_a_bad_argument(tmp_path: Path, args: list[str], message: st
     )
     assert done.returncode == 2
     assert message in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench.ab", "--server", "ox=7878/query", "--query", "q01", "--requests", "0"],
+        ["bench.run", "--engine-sizes", "0", "--doc-only"],
+        ["bench.run", "--max-requests", "many", "--doc-only"],
+    ],
+)
+def test_the_other_harnesses_refuse_a_count_below_one(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", *argv], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 2
+    assert "give a whole number of at least 1" in done.stderr

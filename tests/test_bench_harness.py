@@ -14,7 +14,7 @@ import pytest
 
 from bench import queries, reasoning
 from bench.corpus import write_corpus
-from bench.floor import BARE
+from bench.floor import BARE, CONSTANT
 from bench.run import engine_lines, query_section
 from kg_builder.pipeline import BuildResult
 from kg_builder.reason import ENGINES
@@ -22,6 +22,20 @@ from kg_builder.reason import ENGINES
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
+
+
+def _bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m module args``, which must succeed; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def _out_dir(seed_build: BuildResult) -> Path:
@@ -67,33 +81,15 @@ def test_floor_measures_every_server_on_the_same_answer(
     seed_build: BuildResult, tmp_path: Path
 ) -> None:
     out = tmp_path / "floor.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.floor",
-            "--out-dir",
-            str(_out_dir(seed_build)),
-            "--requests",
-            "5",
-            "--runs",
-            "1",
-            "--calls",
-            "3",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
+    done = _bench(
+        "bench.floor",
+        *("--out-dir", str(_out_dir(seed_build)), "--requests", "5", "--runs", "1"),
+        *("--calls", "3", "--json", str(out)),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["query"] == "q01_lookup_iri"
     rows = result["rows"]
-    assert set(rows) == {"kg-serve", "oxigraph", *(n for n in BARE if not n.startswith("constant"))}
+    assert set(rows) == {"kg-serve", "oxigraph", *BARE} - {CONSTANT}
     (count,) = set(rows.values())  # the same rows everywhere, checked before measuring
     assert count > 0
     (run,) = result["runs"]
@@ -113,15 +109,7 @@ def test_floor_measures_every_server_on_the_same_answer(
 def test_shacl_engines_compares_the_engines_on_built_pages(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     write_corpus(corpus, 4, 7)
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.shacl_engines", "--corpus", str(corpus), "--every", "2"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _bench("bench.shacl_engines", "--corpus", str(corpus), "--every", "2")
     first = done.stdout.splitlines()[0]
     pages, _, per_page = first.partition(" pages, ")
     assert pages == "2"  # every second of 4
@@ -139,5 +127,5 @@ def test_the_reasoning_engines_run_on_graphs_from_a_dump(seed_build: BuildResult
         assert int(row["triples"]) >= 3000
         assert int(row["inferred"]) > 0
         assert 0 < int(row["rss_after_parse_mib"]) <= int(row["peak_rss_mib"]) < 500, row
-    table = engine_lines({"sizes": [3000], "owlrl_max": 3000, "runs": runs})
+    table = engine_lines({"sizes": [3000], "runs": runs})
     assert sum(line.startswith(f"| {runs[0]['triples']:,} |") for line in table) == 2
