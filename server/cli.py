@@ -33,6 +33,7 @@ from server import cors_origins, create_app
 from server.analysis import service_allowlist
 from server.inprocess import exit_now_if_runaway, request_ended, request_started
 from server.observability import QUERY_LOGGED
+from server.worker import SyncThreadsWorker
 
 ENV_PREFIX = "KG_SERVE"
 QUERY_LOG_FORMAT = "%(asctime)s %(process)d %(name)s %(message)s"
@@ -150,7 +151,8 @@ def _read_config(ctx: click.Context, _param: click.Parameter, path: Path | None)
     type=click.IntRange(min=1),
     default=4,
     show_default=True,
-    help="Threads per gunicorn worker: requests each worker serves at once.",
+    help="Threads per gunicorn worker: requests each worker serves at once (each thread "
+    "accepts and answers its own connections, closed after the response; server.worker).",
 )
 @click.option(
     "--timeout",
@@ -238,7 +240,7 @@ def main(
             {
                 "bind": f"{host}:{port}",
                 "workers": workers,
-                "worker_class": "gthread",
+                "worker_class": SyncThreadsWorker,
                 "threads": threads,
                 "timeout": timeout + 5,  # the app answers 503 first
                 "accesslog": "-",

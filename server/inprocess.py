@@ -85,10 +85,11 @@ class _Requests:
 
     def only_held_left(self) -> bool:
         """Whether the process may end now: it is retiring and serves nothing but the held
-        requests. Under gunicorn's threaded worker, by its count of connections, once it has
-        stopped accepting: a connection accepted while the worker took in its stop signal
-        has no request yet (the hooks run once it is read) and must not be cut (a client saw
-        a reset so); a worker without that count is left to gunicorn's graceful stop."""
+        requests. Under kg-serve's worker (server.worker) or gunicorn's threaded one, by
+        their count of connections, once the worker has stopped accepting: a connection
+        accepted while the worker took in its stop signal has no request yet (the hooks run
+        once it is read) and must not be cut (a client saw a reset so); a worker without
+        that count is left to gunicorn's graceful stop."""
         with self.lock:
             if not (self.retiring and self.counted):
                 return False

@@ -1,0 +1,119 @@
+"""kg-serve's gunicorn worker: gunicorn's sync worker, run by several threads at once.
+
+Each thread waits for a connection on the listening sockets itself, accepts it and answers its
+request from start to end: what gunicorn's sync worker does, in ``--threads`` threads.
+gunicorn's threaded worker (gthread) instead waits for connections in one thread and hands
+each request to a pool thread, and the connection back: on the workload's lookup over fresh
+connections, those hand-overs between threads that share one interpreter lock cost about
+0.2 ms of a 1.5 ms answer (``bench.floor``, ``bench.ab``; docs/BENCHMARKS.md).
+
+Like the sync worker, it closes each connection after its response (no keep-alive): a thread
+never sits on an idle connection, so a client that keeps connections open cannot take the
+threads from the others. A slow query holds one thread; the others go on answering.
+
+The threads wait each on an epoll set of their own that holds the listening sockets with
+``EPOLLEXCLUSIVE``, so that a connection wakes one waiting thread of one worker rather than
+all of them. A pipe of the worker's is in the sets too: once the worker stops (its main
+thread saw gunicorn's stop signal), a byte on it wakes every thread at once, and they stop
+accepting.
+
+For :mod:`server.inprocess`, which ends a retiring worker as soon as only a runaway query's
+request is left, the worker counts what it holds as gunicorn's threaded worker names it:
+``nr_conns`` (connections accepted and not yet closed) and ``_accepting`` (whether a thread
+may still accept one).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import threading
+import time
+from typing import Any
+
+from gunicorn.workers.sync import SyncWorker
+
+log = logging.getLogger(__name__)
+
+NOTIFY_SECONDS = 1.0  # between the main thread's heartbeats to gunicorn's arbiter
+POLL_SECONDS = 5.0  # a thread's longest wait (the stop pipe wakes it before that)
+
+
+class SyncThreadsWorker(SyncWorker):
+    """``--threads`` threads per worker, each accepting and answering its own connections."""
+
+    alive: bool  # gunicorn's: False once the worker is to stop
+
+    def run(self) -> None:
+        for listener in self.sockets:
+            listener.setblocking(False)
+        self._lock = threading.Lock()
+        self.nr_conns = 0
+        self._waiting = 0  # threads in their accept loop: they may accept a connection
+        self._stop = os.pipe()  # written once the worker stops: it wakes every waiting thread
+        threads = [
+            threading.Thread(target=self._accept_and_answer, name=f"gunicorn-{i}", daemon=True)
+            for i in range(max(1, self.cfg.threads))
+        ]
+        self._waiting = len(threads)
+        for thread in threads:
+            thread.start()
+        while self.alive:
+            self.notify()
+            if not self.is_parent_alive():
+                self.alive = False
+                break
+            try:
+                ready, _, _ = select.select([self.PIPE[0]], [], [], NOTIFY_SECONDS)
+                if ready:
+                    os.read(self.PIPE[0], 4096)
+            except InterruptedError:
+                pass
+        # Graceful stop: the threads stop accepting and finish the requests they hold.
+        os.write(self._stop[1], b"stop")
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def _accepting(self) -> bool:
+        with self._lock:
+            return self._waiting > 0
+
+    def _accept_and_answer(self) -> None:
+        listeners = {listener.fileno(): listener for listener in self.sockets}
+        stop = self._stop[0]
+        try:
+            with select.epoll() as poller:
+                for fd in listeners:
+                    poller.register(fd, select.EPOLLIN | select.EPOLLEXCLUSIVE)
+                poller.register(stop, select.EPOLLIN)
+                while self.alive:
+                    for fd, _ in poller.poll(POLL_SECONDS):
+                        if fd == stop or not self.alive:
+                            continue
+                        self._answer(listeners[fd])
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+    def _answer(self, listener: Any) -> None:
+        try:
+            client, address = listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another thread or worker took it, or the client gave up
+        except OSError as exc:  # out of file descriptors, say: the thread waits and goes on
+            log.error("cannot accept a connection: %s", exc)
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                time.sleep(0.1)
+            return
+        with self._lock:
+            self.nr_conns += 1
+        try:
+            client.setblocking(True)
+            self.handle(listener, client, address)  # reads, answers and closes
+        finally:
+            with self._lock:
+                self.nr_conns -= 1
