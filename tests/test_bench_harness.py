@@ -45,7 +45,14 @@ def _out_dir(seed_build: BuildResult) -> Path:
 def test_the_query_benchmark_runs_to_its_report(seed_build: BuildResult) -> None:
     before = signal.getsignal(signal.SIGTERM)
     result = queries.run(
-        _out_dir(seed_build), (1, 2), 2, 1.0, 30.0, ("kg-serve", "oxigraph"), ready_timeout=120
+        _out_dir(seed_build),
+        (1, 2),
+        2,
+        1.0,
+        30.0,
+        ("kg-serve", "oxigraph"),
+        ready_timeout=120,
+        one_client_rounds=3,
     )
     assert signal.getsignal(signal.SIGTERM) is before  # the harness's own handler is gone
     names = {q.name for q in queries.load_workload()}
@@ -56,6 +63,9 @@ def test_the_query_benchmark_runs_to_its_report(seed_build: BuildResult) -> None
         for cell in ("kg-serve@1", "oxigraph@1", "kg-serve@2", "oxigraph@2"):
             summary = result["per_query"][name][cell]
             assert summary["errors"] == 0 and summary["requests"] >= 1, (name, cell, summary)
+    for cell in ("kg-serve@1", "oxigraph@1"):  # the one-client rounds, not max_requests (2)
+        assert result["per_query"]["q01_lookup_iri"][cell]["requests"] == 3
+    assert result["settings"]["one_client_rounds"] == 3
     assert set(result["mix"]) == {"kg-serve@1", "kg-serve@2", "oxigraph@1", "oxigraph@2"}
     targets = result["targets"]
     assert set(targets["median_within_1.5x_oxigraph_every_query"]["ratios_at_1_client"]) == names
