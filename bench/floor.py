@@ -8,9 +8,10 @@ Every server answers from the same build. Oxigraph serves its N-Quads dump, load
 store of its own, as in the query benchmark. kg-serve serves the build's store. The bare
 apps make the one pyoxigraph call that kg-serve makes for a query, and nothing else: no
 protocol checks, no negotiation, no timeout, no size cap, no metrics, no log. They run under
-gunicorn's threaded, sync and ASGI workers, with 2 workers each, like kg-serve (the threaded
-ones with kg-serve's 4 threads). The threaded and sync ones run twice: on the build's store,
-and on oxigraph's own store, so that the store's layout is told apart from the server.
+kg-serve's own worker (``server.worker``) and gunicorn's threaded, sync and ASGI workers, with
+2 workers each, like kg-serve (all but the sync ones with kg-serve's 4 threads). gunicorn's
+threaded and sync ones run twice: on the build's store, and on oxigraph's own store, so that
+the store's layout is told apart from the server.
 A last app answers a constant and makes no query: what gunicorn alone costs.
 
 The answers are first checked against oxigraph's. Then each run measures every server paired
@@ -64,7 +65,9 @@ from bench.run import machine
 
 OURS, OXIGRAPHS = "build", "oxigraph"  # the two stores the bare apps read
 CONSTANT = "constant, no query, gthread worker"  # the one server whose answer is not checked
+OUR_WORKER = "server.worker.SyncThreadsWorker"  # kg-serve's since 35d870a
 BARE = {  # name: (gunicorn worker class, app, store)
+    "bare WSGI, kg-serve's worker": (OUR_WORKER, "wsgi_query", OURS),
     "bare WSGI, gthread worker": ("gthread", "wsgi_query", OURS),
     "bare WSGI, sync worker": ("sync", "wsgi_query", OURS),
     "bare ASGI, asgi worker": ("asgi", "asgi_query", OURS),
@@ -85,7 +88,7 @@ def start_bare(stores: dict[str, Path], work: Path, servers: dict[str, Server]) 
             str(BIN / "gunicorn"),
             f"--workers={WORKERS}",
             # gunicorn runs its threaded worker for a sync one given more than one thread
-            f"--threads={THREADS if worker == 'gthread' else 1}",
+            f"--threads={1 if worker == 'sync' else THREADS}",
             f"--worker-class={worker}",
             f"--bind={HOST}:{port}",
             "--no-control-socket",
@@ -234,7 +237,7 @@ def main() -> None:
             "rows": rows,
             "method": "each server paired with oxigraph alone, in turns, one client, a fresh "
             f"connection a request; {args.requests} rounds a pair after 30 not counted",
-            "gunicorn": {"workers": WORKERS, "threads (gthread)": THREADS},
+            "gunicorn": {"workers": WORKERS, "threads (all but sync)": THREADS},
             "requests_per_pair": args.requests,
             "runs": runs,
             "in_process_ms_after_pause_ms": pauses,
