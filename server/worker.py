@@ -9,7 +9,9 @@ connections, those hand-overs between threads that share one interpreter lock co
 
 Like the sync worker, it closes each connection after its response (no keep-alive): a thread
 never sits on an idle connection, so a client that keeps connections open cannot take the
-threads from the others. A slow query holds one thread; the others go on answering.
+threads from the others. A slow query holds one thread; the others go on answering. A client
+that connects and says nothing, or stops halfway through its request, is dropped after
+``READ_SECONDS`` of silence.
 
 The threads wait each on an epoll set of their own that holds the listening sockets with
 ``EPOLLEXCLUSIVE``, so that a connection wakes one waiting thread of one worker rather than
@@ -29,24 +31,37 @@ import errno
 import logging
 import os
 import select
+import socket
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.workers.sync import SyncWorker
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
 NOTIFY_SECONDS = 1.0  # between the main thread's heartbeats to gunicorn's arbiter
 POLL_SECONDS = 5.0  # a thread's longest wait (the stop pipe wakes it before that)
+# A client's longest silence while a thread waits for its request: for the first byte (then
+# the connection is closed without a word), and for each read of the request's head and body
+# (then gunicorn logs the error and closes it). Writing the answer is not bounded so: a large
+# dump takes what a slow client needs.
+READ_SECONDS = 10.0
 
 
 class SyncThreadsWorker(SyncWorker):
     """``--threads`` threads per worker, each accepting and answering its own connections."""
 
     alive: bool  # gunicorn's: False once the worker is to stop
+    wsgi: WSGIApplication  # gunicorn's: the app
+    READ_SECONDS = READ_SECONDS
 
     def run(self) -> None:
+        self.wsgi = _reads_bounded_until_answered(self.wsgi)
         for listener in self.sockets:
             listener.setblocking(False)
         self._lock = threading.Lock()
@@ -112,8 +127,35 @@ class SyncThreadsWorker(SyncWorker):
         with self._lock:
             self.nr_conns += 1
         try:
-            client.setblocking(True)
-            self.handle(listener, client, address)  # reads, answers and closes
+            if _readable(client, self.READ_SECONDS):
+                client.settimeout(self.READ_SECONDS)
+                self.handle(listener, client, address)  # reads, answers and closes
+            else:
+                log.debug("no request from %s in %.0f s: closed", address, self.READ_SECONDS)
+                client.close()
         finally:
             with self._lock:
                 self.nr_conns -= 1
+
+
+def _readable(client: socket.socket, seconds: float) -> bool:
+    """Whether the client sends something (or closes) within ``seconds``."""
+    poller = select.poll()
+    poller.register(client, select.POLLIN)
+    return bool(poller.poll(seconds * 1000))
+
+
+def _reads_bounded_until_answered(app: WSGIApplication) -> WSGIApplication:
+    """``app``, after which the client's socket blocks again without a timeout (gunicorn's
+    ``gunicorn.socket``): the request was read within ``READ_SECONDS`` a read, and the answer
+    is written without a bound."""
+
+    def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        finally:
+            client = environ.get("gunicorn.socket")
+            if isinstance(client, socket.socket):
+                client.settimeout(None)
+
+    return answer

@@ -10,6 +10,7 @@ tests/test_server_operations.py::test_runaway_query_is_stopped_with_503_and_othe
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
 
 
-def _start(port: int) -> subprocess.Popen[bytes]:
+def _start(port: int, worker: str = "server.worker.SyncThreadsWorker") -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "--worker-class=server.worker.SyncThreadsWorker",
+            f"--worker-class={worker}",
             "--workers=1",
             f"--threads={THREADS}",
             "--graceful-timeout=10",
@@ -136,3 +137,23 @@ def test_an_idle_worker_stops_without_waiting_for_its_threads() -> None:
     # the worker wakes the threads waiting for connections (they would otherwise wait out
     # their poll, 5 s); gunicorn itself takes about half a second to stop
     assert time.monotonic() - asked < 3.0
+
+
+def test_silent_clients_are_dropped_and_hold_no_thread() -> None:
+    port = free_port()
+    process = _start(port, "tests.worker_app.QuickReadWorker")  # silence bounded at 1 s
+    base = f"http://127.0.0.1:{port}"
+    try:
+        silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(THREADS)]
+        halfway = socket.create_connection(("127.0.0.1", port))
+        halfway.sendall(b"GET /sleep HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and no more
+        # both threads hold a silent client now; a real request is answered once they are
+        # dropped, and not after the 10 s of its timeout
+        assert _sleep(base, 0)["slept"] == 0
+        for client in [*silent, halfway]:
+            client.settimeout(5)
+            assert client.recv(1024) == b""  # closed by the server, without an answer
+            client.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
