@@ -107,6 +107,14 @@ def _check_push_url(_ctx: click.Context, _param: click.Parameter, value: str | N
 @click.option("--prune", is_flag=True, help=HELP["prune"])
 @click.option("--force", is_flag=True, help=HELP["force"])
 @click.option("--compact", is_flag=True, help=HELP["compact"])
+@click.option(
+    "--compact-below",
+    metavar="MB",
+    type=click.IntRange(min=0),
+    default=int(DEFAULT["compact_below"]),
+    show_default=True,
+    help=HELP["compact_below"],
+)
 # --- end builds ---
 # --- web sources (kg_builder.fetch) ---
 @click.option(
@@ -181,6 +189,7 @@ def main(
     prune: bool,
     force: bool,
     compact: bool,
+    compact_below: int,
     crawl: tuple[str, ...],
     max_pages: int,
     fetch_interval: float,
@@ -220,6 +229,7 @@ def main(
         prune=prune,
         force=force,
         compact=compact,
+        compact_below=compact_below,
         sources=paths or (() if urls or crawl else (Path("data/sources"),)),
         urls=urls,
         crawl=crawl,

@@ -63,6 +63,14 @@ SETTINGS: tuple[Setting, ...] = (
         "compacts it (at 10,000 pages, six edits made some queries 1.3x slower; kg-build "
         "--compact then took 23 s).",
     ),
+    Setting(
+        "compact_below",
+        "512",
+        "After a small change, compact the store all the same when it takes at most this many "
+        "MB on disk (0: never): that costs about 2 s a 350 MB store, and spares every query "
+        "the change's new files (after six edits at 1,000 pages, some queries took 1.4x as "
+        "long until compacted).",
+    ),
     # --- end builds ---
     # --- web sources (kg_builder.fetch) ---
     Setting(
@@ -124,6 +132,7 @@ class BuildConfig:
     prune: bool = DEFAULTS["prune"] == "true"
     force: bool = DEFAULTS["force"] == "true"
     compact: bool = DEFAULTS["compact"] == "true"
+    compact_below: int = int(DEFAULTS["compact_below"])  # MB
     # --- end builds ---
     # --- web sources (kg_builder.fetch) ---
     urls: tuple[str, ...] = ()  # pages to fetch

@@ -663,7 +663,11 @@ def _run(
             )
             loader.finish()
         staged = attempt.staged or StagedRelease(
-            config.out_dir, build_id, base, compact=config.compact
+            config.out_dir,
+            build_id,
+            base,
+            compact=config.compact,
+            compact_below=config.compact_below << 20,
         )
     loaded = loader.loaded if loader is not None else set()
     try:

@@ -65,10 +65,17 @@ class StagedRelease:
     store (``Store.backup``: hard links to its immutable files, so it costs no copy), and only
     the named graphs that changed are replaced; without it the store starts empty. The served
     store is opened read-only, never written. ``compact`` (``kg-build --compact``): ``finish``
-    compacts the store even after a small change."""
+    compacts the store even after a small change; so it does when the store takes at most
+    ``compact_below`` bytes on disk (``kg-build --compact-below``)."""
 
     def __init__(
-        self, out_dir: Path, build_id: str, base: Release | None = None, *, compact: bool = False
+        self,
+        out_dir: Path,
+        build_id: str,
+        base: Release | None = None,
+        *,
+        compact: bool = False,
+        compact_below: int = 0,
     ) -> None:
         self.root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
         self.release = Release(self.root)
@@ -76,6 +83,7 @@ class StagedRelease:
         self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
         self.written = 0  # N-Quads bytes loaded or changed since the checkpoint
         self.compact = compact  # compact the store at the end whatever was written
+        self.compact_below = compact_below  # bytes on disk up to which it is compacted anyway
         self.compacted = False  # whether finish() compacted the store
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
         self.dumps_copied = 0  # graphs whose shares of the dumps finish() copied from the base
@@ -392,10 +400,16 @@ class StagedRelease:
             store = self.store
             t0 = time.perf_counter()
             store.flush()
-            if self.compact or self.base is None or self.written > OPTIMIZE_AFTER:
+            if (
+                self.compact
+                or self.base is None
+                or self.written > OPTIMIZE_AFTER
+                or (self.written and _bytes_on_disk(self.release.store) <= self.compact_below)
+            ):
                 # compacted for queries, the inferences included: a store compacted before
                 # they were stored answered workload queries up to 1.9x slower at 10,000
-                # pages (885346b, reverted). A small change is left to RocksDB.
+                # pages (885346b, reverted). A small change to a large store is left to
+                # RocksDB (and to kg-build --compact).
                 store.optimize()
                 self.compacted = True
             t1 = time.perf_counter()
@@ -679,6 +693,19 @@ def _prune(out_dir: Path, current: Path, keep: int) -> None:
     for old in releases[: max(0, len(releases) - max(keep, 1))]:
         if old != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _bytes_on_disk(folder: Path) -> int:
+    """The size of the files in ``folder`` (a store: its SST files, logs and manifests)."""
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except FileNotFoundError:  # removed meanwhile by RocksDB's own compaction
+                continue
+    return total
 
 
 def _fsync_tree(root: Path) -> None:

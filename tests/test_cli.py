@@ -117,6 +117,13 @@ def test_wrong_flag_is_a_usage_error() -> None:
     assert "No such option" in done.stderr
 
 
+def test_a_negative_compaction_bound_is_a_usage_error(tmp_path: Path) -> None:
+    done = kg_build("--compact-below", "-1", "--out-dir", tmp_path, ROOT / "data" / "sources")
+    assert done.returncode == 2
+    assert "--compact-below" in done.stderr and "-1" in done.stderr
+    assert not (tmp_path / "current").exists()
+
+
 def test_bad_base_iri_is_a_usage_error(tmp_path: Path) -> None:
     done = kg_build("--base-iri", "not an iri", "--out-dir", tmp_path, ROOT / "data" / "sources")
     assert done.returncode == 2
