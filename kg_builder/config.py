@@ -66,10 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "compact_below",
         "512",
-        "After a small change, compact the store all the same when it takes at most this many "
-        "MB on disk (0: never): that costs about 2 s a 350 MB store, and spares every query "
-        "the change's new files (after six edits at 1,000 pages, some queries took 1.4x as "
-        "long until compacted).",
+        "After a small change, compact the store all the same when the published one takes at "
+        "most this many MB on disk (0: never). That spares every query the change's new files "
+        "(after six edits at 1,000 pages some queries took 1.4x as long) at the cost of "
+        "writing the store whole, about 2 s for 350 MB, and of sharing no files with the "
+        "previous release on disk.",
     ),
     # --- end builds ---
     # --- web sources (kg_builder.fetch) ---

@@ -17,7 +17,8 @@ The threads wait each on an epoll set of their own that holds the listening sock
 ``EPOLLEXCLUSIVE``, so that a connection wakes one waiting thread of one worker rather than
 all of them. A pipe of the worker's is in the sets too: once the worker stops (its main
 thread saw gunicorn's stop signal), a byte on it wakes every thread at once, and they stop
-accepting.
+accepting; a thread woken for a connection answers it first (no other thread was woken for
+it).
 
 For :mod:`server.inprocess`, which ends a retiring worker as soon as only a runaway query's
 request is left, the worker counts what it holds as gunicorn's threaded worker names it:
@@ -27,6 +28,7 @@ may still accept one).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -80,22 +82,36 @@ class SyncThreadsWorker(SyncWorker):
             if not self.is_parent_alive():
                 self.alive = False
                 break
+            if not all(thread.is_alive() for thread in threads):  # one died of a bug: logged
+                log.error("a thread of worker %s ended: the worker stops", os.getpid())
+                self.alive = False
+                break
             try:
                 ready, _, _ = select.select([self.PIPE[0]], [], [], NOTIFY_SECONDS)
                 if ready:
                     os.read(self.PIPE[0], 4096)
             except InterruptedError:
                 pass
-        # Graceful stop: the threads stop accepting and finish the requests they hold.
+        # Graceful stop: the threads stop accepting and finish the requests they hold, while
+        # this thread goes on telling the arbiter that the worker lives.
         os.write(self._stop[1], b"stop")
         deadline = time.monotonic() + self.cfg.graceful_timeout
         for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            while thread.is_alive() and time.monotonic() < deadline:
+                self.notify()
+                thread.join(min(NOTIFY_SECONDS, max(0.0, deadline - time.monotonic())))
 
     @property
     def _accepting(self) -> bool:
+        """Whether a thread waits for connections and so may still accept one."""
         with self._lock:
             return self._waiting > 0
+
+    def handle_request(self, listener: Any, req: Any, client: Any, addr: Any) -> None:
+        super().handle_request(listener, req, client, addr)
+        if not self.alive:  # after --max-requests (gunicorn's): the main thread stops the rest
+            with contextlib.suppress(OSError):  # a full pipe wakes the main thread as well
+                os.write(self.PIPE[1], b".")
 
     def _accept_and_answer(self) -> None:
         listeners = {listener.fileno(): listener for listener in self.sockets}
@@ -107,9 +123,8 @@ class SyncThreadsWorker(SyncWorker):
                 poller.register(stop, select.EPOLLIN)
                 while self.alive:
                     for fd, _ in poller.poll(POLL_SECONDS):
-                        if fd == stop or not self.alive:
-                            continue
-                        self._answer(listeners[fd])
+                        if fd != stop:  # woken alone for a connection: take it, stopping or not
+                            self._answer(listeners[fd])
         finally:
             with self._lock:
                 self._waiting -= 1
@@ -122,20 +137,25 @@ class SyncThreadsWorker(SyncWorker):
         except OSError as exc:  # out of file descriptors, say: the thread waits and goes on
             log.error("cannot accept a connection: %s", exc)
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                time.sleep(0.1)
+                time.sleep(0.5)
             return
-        with self._lock:
+        with self._lock:  # one step: a thread that holds a connection is not accepting
             self.nr_conns += 1
+            self._waiting -= 1
+        handed = False
         try:
             if _readable(client, self.READ_SECONDS):
                 client.settimeout(self.READ_SECONDS)
+                handed = True
                 self.handle(listener, client, address)  # reads, answers and closes
             else:
                 log.debug("no request from %s in %.0f s: closed", address, self.READ_SECONDS)
-                client.close()
         finally:
+            if not handed:
+                client.close()
             with self._lock:
                 self.nr_conns -= 1
+                self._waiting += 1
 
 
 def _readable(client: socket.socket, seconds: float) -> bool:
@@ -148,7 +168,10 @@ def _readable(client: socket.socket, seconds: float) -> bool:
 def _reads_bounded_until_answered(app: WSGIApplication) -> WSGIApplication:
     """``app``, after which the client's socket blocks again without a timeout (gunicorn's
     ``gunicorn.socket``): the request was read within ``READ_SECONDS`` a read, and the answer
-    is written without a bound."""
+    is written without a bound, as under gunicorn's threaded worker (Python's ``sendall``
+    would bound the whole of a large answer, not each write). A late 503 of
+    :mod:`server.inprocess`, written while the app still runs, is bounded by the read
+    timeout."""
 
     def answer(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:

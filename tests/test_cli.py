@@ -317,6 +317,28 @@ def test_progress_bars_with_a_rate_on_a_terminal_and_none_in_a_pipe(tmp_path: Pa
     assert code == 0 and b"%|" not in quiet and b"doc/s" not in quiet
 
 
+def test_compact_below_from_the_command_line(tmp_path: Path) -> None:
+    """``--compact-below MB`` reaches the build: after a small change, 0 leaves the store
+    uncompacted, and a bound above the store's size compacts it (the default, 512, would
+    compact this small store both times)."""
+    corpus, out = tmp_path / "corpus", tmp_path / "out"
+    shutil.copytree(ROOT / "data" / "sources", corpus)
+    page = next(corpus.glob("*.txt"))
+    original = page.read_text(encoding="utf-8")
+    assert kg_build("-q", "--out-dir", out, corpus).returncode == 0
+
+    def compacted_after(text: str, bound: str) -> bool:
+        page.write_text(text, encoding="utf-8")
+        done = kg_build("-q", "--compact-below", bound, "--out-dir", out, corpus)
+        assert done.returncode == 0, done.stderr
+        report = json.loads((out / "report.json").read_text())
+        assert "built" in {d["status"] for d in report["documents"]}
+        return bool(report["publish"]["store_compacted"])
+
+    assert compacted_after(original + "\nThe Chair will meet again in Vienna.\n", "0") is False
+    assert compacted_after(original, "1000") is True
+
+
 def test_compact_on_an_unchanged_corpus_publishes_a_compacted_release(tmp_path: Path) -> None:
     """``kg-build --compact`` from the command line: where a plain rerun keeps the served
     release, it publishes a new one, compacted, with every document from the cache."""

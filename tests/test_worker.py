@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
 
 
-def _start(port: int, worker: str = "server.worker.SyncThreadsWorker") -> subprocess.Popen[bytes]:
+def _start(
+    port: int, worker: str = "server.worker.SyncThreadsWorker", *options: str
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -38,6 +40,7 @@ def _start(port: int, worker: str = "server.worker.SyncThreadsWorker") -> subpro
             f"--threads={THREADS}",
             "--graceful-timeout=10",
             f"--bind=127.0.0.1:{port}",
+            *options,
             "tests.worker_app:app",
         ],
         cwd=ROOT,
@@ -154,6 +157,18 @@ def test_silent_clients_are_dropped_and_hold_no_thread() -> None:
             client.settimeout(5)
             assert client.recv(1024) == b""  # closed by the server, without an answer
             client.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_a_worker_past_max_requests_is_replaced_and_no_request_is_lost() -> None:
+    port = free_port()
+    process = _start(port, "server.worker.SyncThreadsWorker", "--max-requests=3")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        pids = [_sleep(base, 0)["pid"] for _ in range(12)]  # every one answered (200)
+        assert len(set(pids)) >= 3, pids  # a new worker after every third request or so
     finally:
         process.terminate()
         process.wait(timeout=20)
