@@ -62,10 +62,11 @@ from bench.queries import (
     wait_ready,
 )
 from bench.run import machine
+from server.worker import SyncThreadsWorker
 
 OURS, OXIGRAPHS = "build", "oxigraph"  # the two stores the bare apps read
 CONSTANT = "constant, no query, gthread worker"  # the one server whose answer is not checked
-OUR_WORKER = "server.worker.SyncThreadsWorker"  # kg-serve's since 35d870a
+OUR_WORKER = f"{SyncThreadsWorker.__module__}.{SyncThreadsWorker.__qualname__}"  # kg-serve's
 BARE = {  # name: (gunicorn worker class, app, store)
     "bare WSGI, kg-serve's worker": (OUR_WORKER, "wsgi_query", OURS),
     "bare WSGI, gthread worker": ("gthread", "wsgi_query", OURS),

@@ -723,8 +723,10 @@ def judge_targets(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True, help="kg-build output directory")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--max-requests", type=int, default=20, help="per client, per cell")
+    parser.add_argument("--clients", type=positive_int, nargs="+", default=[1, 4, 16])
+    parser.add_argument(
+        "--max-requests", type=positive_int, default=20, help="per client, per cell"
+    )
     parser.add_argument(
         "--one-client-rounds",
         type=positive_int,

@@ -667,7 +667,7 @@ def _run(
             build_id,
             base,
             compact=config.compact,
-            compact_below=config.compact_below * 1_000_000,
+            compact_below_bytes=config.compact_below * 1_000_000,
         )
     loaded = loader.loaded if loader is not None else set()
     try:

@@ -66,7 +66,7 @@ class StagedRelease:
     the named graphs that changed are replaced; without it the store starts empty. The served
     store is opened read-only, never written. ``compact`` (``kg-build --compact``): ``finish``
     compacts the store even after a small change; so it does when the base's store takes at
-    most ``compact_below`` bytes on disk (``kg-build --compact-below``). A compacted store
+    most ``compact_below_bytes`` on disk (``kg-build --compact-below``). A compacted store
     shares no files with its base's: it is written whole."""
 
     def __init__(
@@ -76,7 +76,7 @@ class StagedRelease:
         base: Release | None = None,
         *,
         compact: bool = False,
-        compact_below: int = 0,
+        compact_below_bytes: int = 0,
     ) -> None:
         self.root = out_dir / RELEASES / f"{build_id}{PARTIAL}"
         self.release = Release(self.root)
@@ -84,8 +84,8 @@ class StagedRelease:
         self.touched: set[str] = set()  # the named graphs written since the base's checkpoint
         self.written = 0  # N-Quads bytes loaded or changed since the checkpoint
         self.compact = compact  # compact the store at the end whatever was written
-        self.compact_below = compact_below  # the base's bytes on disk up to which a small
-        # change is compacted all the same
+        self.compact_below_bytes = compact_below_bytes  # the base's size on disk up to which a
+        # small change is compacted all the same
         self.removed = False  # whether a named graph was removed (written counts no bytes)
         self.compacted = False  # whether finish() compacted the store
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
@@ -436,11 +436,11 @@ class StagedRelease:
         return release
 
     def _small_base(self) -> bool:
-        """Whether the base release's store takes at most ``compact_below`` bytes on disk."""
+        """Whether the base release's store takes at most ``compact_below_bytes`` on disk."""
         if self.base is None:
             return False
         try:
-            return _bytes_on_disk(self.base.store) <= self.compact_below
+            return _bytes_on_disk(self.base.store) <= self.compact_below_bytes
         except OSError:  # no store there (an older layout): left to kg-build --compact
             return False
 
@@ -709,16 +709,10 @@ def _prune(out_dir: Path, current: Path, keep: int) -> None:
 
 
 def _bytes_on_disk(folder: Path) -> int:
-    """The size of the files in ``folder`` (a store: its SST files, logs and manifests)."""
-    total = 0
+    """The size of the files in ``folder`` (a published store, which nothing writes: its SST
+    files, logs and manifests)."""
     with os.scandir(folder) as entries:
-        for entry in entries:
-            try:
-                if entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
-            except FileNotFoundError:  # removed meanwhile by RocksDB's own compaction
-                continue
-    return total
+        return sum(e.stat().st_size for e in entries if e.is_file(follow_symlinks=False))
 
 
 def _fsync_tree(root: Path) -> None:

@@ -4,8 +4,8 @@ Each thread waits for a connection on the listening sockets itself, accepts it a
 request from start to end: what gunicorn's sync worker does, in ``--threads`` threads.
 gunicorn's threaded worker (gthread) instead waits for connections in one thread and hands
 each request to a pool thread, and the connection back: on the workload's lookup over fresh
-connections, those hand-overs between threads that share one interpreter lock cost about
-0.2 ms of a 1.5 ms answer (``bench.floor``, ``bench.ab``; docs/BENCHMARKS.md).
+connections, those hand-overs between threads that share one interpreter lock cost a bare app
+0.22-0.25x of ``oxigraph serve``'s median (``bench.floor``, 2026-11-30; docs/BENCHMARKS.md).
 
 Like the sync worker, it closes each connection after its response (no keep-alive): a thread
 never sits on an idle connection, so a client that keeps connections open cannot take the
@@ -142,17 +142,14 @@ class SyncThreadsWorker(SyncWorker):
         with self._lock:  # one step: a thread that holds a connection is not accepting
             self.nr_conns += 1
             self._waiting -= 1
-        handed = False
         try:
             if _readable(client, self.READ_SECONDS):
                 client.settimeout(self.READ_SECONDS)
-                handed = True
                 self.handle(listener, client, address)  # reads, answers and closes
             else:
                 log.debug("no request from %s in %.0f s: closed", address, self.READ_SECONDS)
         finally:
-            if not handed:
-                client.close()
+            client.close()  # closed already after an answer: then nothing happens
             with self._lock:
                 self.nr_conns -= 1
                 self._waiting += 1

@@ -97,6 +97,8 @@ def test_floor_names_a_bad_argument(tmp_path: Path, args: list[str], message: st
         ["bench.ab", "--server", "ox=7878/query", "--query", "q01", "--requests", "0"],
         ["bench.run", "--engine-sizes", "0", "--doc-only"],
         ["bench.run", "--max-requests", "many", "--doc-only"],
+        ["bench.queries", "--out-dir", "build", "--max-requests", "0"],
+        ["bench.queries", "--out-dir", "build", "--clients", "1", "0"],
     ],
 )
 def test_the_other_harnesses_refuse_a_count_below_one(argv: list[str]) -> None:

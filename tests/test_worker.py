@@ -21,15 +21,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from server.worker import SyncThreadsWorker
 from tests.test_end_to_end import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 2
+WORKER = f"{SyncThreadsWorker.__module__}.{SyncThreadsWorker.__qualname__}"
 
 
-def _start(
-    port: int, worker: str = "server.worker.SyncThreadsWorker", *options: str
-) -> subprocess.Popen[bytes]:
+def _start(port: int, worker: str = WORKER, *options: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -164,7 +164,7 @@ def test_silent_clients_are_dropped_and_hold_no_thread() -> None:
 
 def test_a_worker_past_max_requests_is_replaced_and_no_request_is_lost() -> None:
     port = free_port()
-    process = _start(port, "server.worker.SyncThreadsWorker", "--max-requests=3")
+    process = _start(port, WORKER, "--max-requests=3")
     base = f"http://127.0.0.1:{port}"
     try:
         pids = [_sleep(base, 0)["pid"] for _ in range(12)]  # every one answered (200)
