@@ -63,25 +63,38 @@ class QueryInfo:
 
 
 MAX_NESTING = 256  # brackets ({, (, [) open at once
+# The answers of analyse_query kept per process: as many, for queries of at most this many
+# characters (so at most ~32 MB of query text; a longer query is scanned every time).
+REMEMBERED_ANALYSES = 4096
+REMEMBERED_QUERY_CHARS = 8192
 
 
-@lru_cache(maxsize=4096)
 def analyse_query(
     query: str, base_iri: str = "", services: frozenset[str] = frozenset()
 ) -> QueryInfo:
     """Scan ``query`` and refuse, with a 400, SERVICE (unless to one of the endpoint IRIs in
     ``services``), undeclared prefixes and deep nesting.
 
-    Answers are cached by query text, base and allow-list (refusals are not cached, they raise
-    every time), so the queries of a dashboard or an application are scanned once per process.
+    Answers are remembered by query text, base and allow-list for queries up to
+    ``REMEMBERED_QUERY_CHARS`` (refusals are not, they raise every time), so the queries of
+    a dashboard or an application are scanned once per process.
 
     FROM / FROM NAMED IRIs come back resolved against the query's BASE declarations, which
     resolve against ``base_iri`` (the endpoint's URL, the base the engine is given too).
     """
+    if len(query) <= REMEMBERED_QUERY_CHARS:
+        return _remembered_analysis(query, base_iri, services)
+    return _analysis(query, base_iri, services)
+
+
+def _analysis(query: str, base_iri: str, services: frozenset[str]) -> QueryInfo:
     info = _lexical_info(_tokens(query, services), base_iri)
     if info is None:  # the scan cannot tell: rdflib's parser decides (and explains)
         return _parsed_info(query, base_iri, services)
     return info
+
+
+_remembered_analysis = lru_cache(maxsize=REMEMBERED_ANALYSES)(_analysis)
 
 
 def service_allowlist(value: object) -> frozenset[str]:

@@ -34,6 +34,7 @@ import contextlib
 import hmac
 import io
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Request, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -286,6 +287,10 @@ FAST_PATH_FAILURE = "osce_kg.fast_path_failure"  # environ key: the error the vi
 # what werkzeug's Request.base_url is made of, for a request to /sparql
 _BASE_URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 _NO_FORM: MultiDict[str, str] = MultiDict()
+# The query strings whose reading QueryFastPath remembers: at most this many, each of at most
+# this many characters (a few MB a process at most).
+REMEMBERED_READS = 512
+REMEMBERED_QUERY_STRING = 8192
 
 
 @dataclass(frozen=True)
@@ -317,6 +322,8 @@ class QueryFastPath:
         self._applies: bool | None = None  # decided at the first request: the app is complete
         self._cors_headers: list[tuple[str, str]] = []  # the same on every answer, or none
         self._base_urls: dict[tuple[object, ...], str] = {}
+        self._reads: dict[str, tuple[QueryRequest | None, str | None]] = {}  # see _read
+        self._reads_lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if (
@@ -332,21 +339,17 @@ class QueryFastPath:
         app = self.app
         query: str | None = None
         try:
-            request = app.request_class(environ)
-            args = request.args
-            query_request = parse_request(
-                "GET", None, args, _NO_FORM, b"", app.config["SPARQL_MAX_QUERY_BYTES"]
-            )
-            if not isinstance(query_request, QueryRequest):  # the service description
+            query_request, format_param = self._read(environ)
+            if query_request is None:  # the service description
                 return self.flask(environ, start_response)
             query = query_request.query
             answer = answer_query(
                 app,
                 app.extensions["osce_kg_store"],
                 query_request,
-                self._base_url(request),
+                self._base_url(environ),
                 environ.get("HTTP_ACCEPT"),
-                args.get("format"),
+                format_param,
             )
         except Exception as error:  # answered by the view, as if it had run it
             environ[FAST_PATH_FAILURE] = _FastPathFailure(error, query)
@@ -363,13 +366,37 @@ class QueryFastPath:
         log = partial(log_query, query, seconds, answer.count, len(body), 200)
         return _Body(body, _corked(environ), log)
 
-    def _base_url(self, request: Request) -> str:
+    def _read(self, environ: WSGIEnvironment) -> tuple[QueryRequest | None, str | None]:
+        """The GET's query (None: a request for the view, such as the service description)
+        and its ``format`` parameter, read as the view reads them (``request.args``,
+        ``parse_request``), or the ProtocolError the view raises.
+
+        Remembered for short query strings, as many as ``REMEMBERED_READS``: applications and
+        dashboards send the same ones again, and reading one (the percent-escapes, then the
+        protocol's checks) is most of what the endpoint itself does for a lookup."""
+        query_string = environ.get("QUERY_STRING", "")
+        read = self._reads.get(query_string)
+        if read is None:
+            args = self.app.request_class(environ).args
+            query_request = parse_request(
+                "GET", None, args, _NO_FORM, b"", self.app.config["SPARQL_MAX_QUERY_BYTES"]
+            )
+            if not isinstance(query_request, QueryRequest):
+                query_request = None
+            read = (query_request, args.get("format"))
+            if len(query_string) <= REMEMBERED_QUERY_STRING:
+                with self._reads_lock:
+                    if len(self._reads) >= REMEMBERED_READS:  # the oldest goes
+                        del self._reads[next(iter(self._reads))]
+                    self._reads[query_string] = read
+        return read
+
+    def _base_url(self, environ: WSGIEnvironment) -> str:
         """``request.base_url``, remembered for the few hosts a server is reached by."""
-        environ = request.environ
         key = tuple(environ.get(name) for name in _BASE_URL_PARTS)
         base_url = self._base_urls.get(key)
         if base_url is None:
-            base_url = request.base_url
+            base_url = self.app.request_class(environ).base_url
             if len(self._base_urls) >= 64:  # Host headers are the client's to choose
                 self._base_urls.clear()
             self._base_urls[key] = base_url

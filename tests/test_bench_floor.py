@@ -14,6 +14,7 @@ import pytest
 from pyoxigraph import NamedNode, Quad, Store
 
 from bench import floor_apps
+from bench.queries import load_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "SELECT ?p ?o WHERE { <https://w3id.org/osce-kg/state/austria> ?p ?o }"
@@ -99,6 +100,7 @@ def test_floor_names_a_bad_argument(tmp_path: Path, args: list[str], message: st
         ["bench.run", "--max-requests", "many", "--doc-only"],
         ["bench.queries", "--out-dir", "build", "--max-requests", "0"],
         ["bench.queries", "--out-dir", "build", "--clients", "1", "0"],
+        ["bench.scan", "--rounds", "0"],
     ],
 )
 def test_the_other_harnesses_refuse_a_count_below_one(argv: list[str]) -> None:
@@ -107,3 +109,19 @@ def test_the_other_harnesses_refuse_a_count_below_one(argv: list[str]) -> None:
     )
     assert done.returncode == 2
     assert "give a whole number of at least 1" in done.stderr
+
+
+def test_the_scan_benchmark_measures_every_workload_query(tmp_path: Path) -> None:
+    out = tmp_path / "scan.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scan", "--rounds", "3", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    queries = json.loads(out.read_text())["queries"]
+    assert sorted(queries) == sorted(q.name for q in load_workload())
+    for row in queries.values():
+        assert row["scan_us"] > 0 and row["remembered_us"] > 0 and row["rdflib_parse_us"] > 0

@@ -14,7 +14,7 @@ from flask import Flask, Response
 from werkzeug.test import Client, EnvironBuilder, TestResponse
 
 from kg_builder.pipeline import BuildResult
-from server import create_app
+from server import create_app, sparql
 from server.sparql import QueryFastPath
 
 _BLANK = re.compile(rb"_:[A-Za-z0-9]+")  # blank node labels differ from answer to answer
@@ -86,6 +86,49 @@ def test_answers_as_the_view_does(
     assert fast.status == view.status
     assert _headers(fast) == _headers(view)
     assert _BLANK.sub(b"_:b", fast.data) == _BLANK.sub(b"_:b", view.data)
+
+
+@pytest.mark.parametrize(("params", "headers"), REQUESTS)
+def test_a_request_read_before_is_answered_as_the_first_time(
+    app: Flask, params: dict[str, Any], headers: dict[str, str]
+) -> None:
+    first = _get(app.wsgi_app, params, headers)
+    again = _get(app.wsgi_app, params, headers)
+    assert again.status == first.status
+    assert _headers(again) == _headers(first)
+    assert _BLANK.sub(b"_:b", again.data) == _BLANK.sub(b"_:b", first.data)
+
+
+def test_the_fast_path_reads_a_query_string_once_and_remembers_a_few(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Short query strings are read (decoded, checked) once, up to REMEMBERED_READS of them,
+    the oldest forgotten first; long ones, and those the view refuses, every time."""
+    reads: list[str] = []
+    parse = sparql.parse_request
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args[2].get("query"))
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(sparql, "parse_request", counting)
+    monkeypatch.setattr(sparql, "REMEMBERED_READS", 3)
+    asks = [f"ASK {{ ?s ?p {n} }}" for n in range(4)]
+
+    def ask(query: str) -> int:
+        return _get(app.wsgi_app, {"query": query}, {}).status_code
+
+    assert [ask(asks[0]), ask(asks[0]), ask(asks[1]), ask(asks[0])] == [200] * 4
+    assert reads == [asks[0], asks[1]]
+    reads.clear()
+    for query in (asks[2], asks[3], asks[0], asks[1]):  # asks[3] made asks[0] the oldest go
+        ask(query)
+    assert reads == [asks[2], asks[3], asks[0], asks[1]]
+    reads.clear()
+    long = "ASK { ?s ?p ?o } #" + "x" * sparql.REMEMBERED_QUERY_STRING
+    assert [ask(long), ask(long)] == [200, 200]
+    assert [ask("  "), ask("  ")] == [400, 400]  # an empty query: refused each time
+    assert reads == [long, long, "  ", "  "]
 
 
 def _headers(response: TestResponse) -> list[tuple[str, str]]:
