@@ -360,11 +360,10 @@ class QueryFastPath:
         headers.append(("Vary", "Accept"))
         headers += self._cors_headers
         seconds = time.perf_counter() - started
-        count_request("/sparql", "GET", 200, seconds)
         environ[QUERY_LOGGED] = True
         start_response("200 OK", headers)
-        log = partial(log_query, query, seconds, answer.count, len(body), 200)
-        return _Body(body, _corked(environ), log)
+        sent = partial(_counted_and_logged, query, seconds, answer.count, len(body))
+        return _Body(body, _corked(environ), sent)
 
     def _read(self, environ: WSGIEnvironment) -> tuple[QueryRequest | None, str | None]:
         """The GET's query (None: a request for the view, such as the service description)
@@ -454,14 +453,24 @@ def _corked(environ: WSGIEnvironment) -> socket.socket | None:
     return sock
 
 
-class _Body:
-    """A query's response body: uncorks the socket once the server has written it, and writes
-    the query's log line when the server closes it, after sending it."""
+def _counted_and_logged(
+    query: str, seconds: float, results: Callable[[], int | None], length: int
+) -> None:
+    """A fast-path answer's metrics and log line, once it is sent: the metrics took 4 µs in a
+    loop but 51 µs with the CPU's caches emptied between calls (Prometheus' multiprocess
+    files; medians of 1,000 calls, 2026-11-30), as a server meets them between requests."""
+    count_request("/sparql", "GET", 200, seconds)
+    log_query(query, seconds, results, length, 200)
 
-    def __init__(self, body: bytes, corked: socket.socket | None, log: Callable[[], None]):
+
+class _Body:
+    """A query's response body: uncorks the socket once the server has written it, and calls
+    ``sent`` (the metrics and the log line) when the server closes it, after sending it."""
+
+    def __init__(self, body: bytes, corked: socket.socket | None, sent: Callable[[], None]):
         self.body = body
         self._corked = corked
-        self._log: Callable[[], None] | None = log
+        self._sent: Callable[[], None] | None = sent
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.body
@@ -475,9 +484,9 @@ class _Body:
 
     def close(self) -> None:
         self._uncork()
-        log, self._log = self._log, None
-        if log is not None:
-            log()
+        sent, self._sent = self._sent, None
+        if sent is not None:
+            sent()
 
 
 def answer_late(app: Flask, environ: WSGIEnvironment, error: Exception, query: str) -> None:
