@@ -334,10 +334,10 @@ class _BoundedBuffer(io.BytesIO):
     of the result).
 
     pyoxigraph calls ``write`` for each chunk of output, a few times for a lookup's answer, so
-    this class does little per call and has no ``__init__`` of its own: q01's run and JSON
-    took 923-929 µs in process through the earlier version, 906 µs through this one and
-    899-902 µs through a plain BytesIO, with the CPU's caches emptied between calls (medians
-    of 400 calls, 2026-11-30).
+    this class does little per call and has no ``__init__`` of its own. With the CPU's caches
+    emptied between calls, q01's run and JSON took 29 µs more through the earlier version
+    than through a plain BytesIO (895 against 866 µs), and 14-30 µs more through this one in
+    two runs (medians of 400 calls, 2026-11-30): a gain within this machine's noise.
     """
 
     limit = 0
