@@ -360,6 +360,37 @@ def test_refused_service_makes_no_connection(
     assert count[0] >= 1
 
 
+def test_from_and_load_fetch_nothing(
+    out_dir: Path, listener: tuple[str, list[int]], tmp_path: Path
+) -> None:
+    """FROM and FROM NAMED name graphs of the store and nothing else: a URL or a file there is
+    read as an empty graph, which the answer's Warning says, and is neither fetched nor read;
+    LOAD is refused, on the read-only endpoint (403) and in update mode (400)."""
+    url, count = listener
+    secret = tmp_path / "secret.nt"
+    secret.write_text('<http://example.org/s> <http://example.org/p> "read from disk" .\n')
+    client = create_app({"KG_OUT_DIR": out_dir}).test_client()
+    writable = create_app(
+        {"KG_OUT_DIR": out_dir, "KG_STORE_PATH": tmp_path / "store", "SPARQL_UPDATE_TOKEN": TOKEN}
+    ).test_client()
+    for iri in (url, secret.as_uri()):
+        for query in (
+            f"SELECT * FROM <{iri}> WHERE {{ ?s ?p ?o }}",
+            f"SELECT * FROM NAMED <{iri}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+            f"SELECT * WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}",
+        ):
+            response = get(client, query, SPARQL_JSON)
+            assert bindings(response) == [], query
+            if "FROM" in query:
+                assert f"<{iri}>" in response.headers["Warning"], query
+        for load in (f"LOAD <{iri}>", f"LOAD SILENT <{iri}> INTO GRAPH <http://example.org/g>"):
+            assert_error(client.post("/sparql", data={"update": load}), 403, "read-only")
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            response = writable.post("/sparql", data={"update": load}, headers=headers)
+            assert_error(response, 400, "LOAD")
+    assert count[0] == 0
+
+
 # --- through --endpoint: the external store runs the SERVICE ---------------------------------
 
 
