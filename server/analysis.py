@@ -64,7 +64,8 @@ class QueryInfo:
 
 MAX_NESTING = 256  # brackets ({, (, [) open at once
 # The answers of analyse_query kept per process: as many, for queries of at most this many
-# characters (so at most ~32 MB of query text; a longer query is scanned every time).
+# characters (at most 32 M characters of query text, 32-128 MB as Python strings; a longer
+# query is scanned every time).
 REMEMBERED_ANALYSES = 4096
 REMEMBERED_QUERY_CHARS = 8192
 

@@ -352,7 +352,7 @@ class _BoundedBuffer(io.BytesIO):
         if self.marker:
             window = self._tail + bytes(data)
             self.markers += window.count(self.marker)
-            self._tail = window[len(window) - len(self.marker) + 1 :]
+            self._tail = window[max(0, len(window) - len(self.marker) + 1) :]
         return written
 
 

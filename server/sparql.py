@@ -288,7 +288,8 @@ FAST_PATH_FAILURE = "osce_kg.fast_path_failure"  # environ key: the error the vi
 _BASE_URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 _NO_FORM: MultiDict[str, str] = MultiDict()
 # The query strings whose reading QueryFastPath remembers: at most this many, each of at most
-# this many characters (a few MB a process at most).
+# this many characters (the strings and their decoded queries: about 8 MB a process at most). The
+# settings they are read with (SPARQL_MAX_QUERY_BYTES) are fixed once the app is made.
 REMEMBERED_READS = 512
 REMEMBERED_QUERY_STRING = 8192
 
@@ -456,16 +457,19 @@ def _corked(environ: WSGIEnvironment) -> socket.socket | None:
 def _counted_and_logged(
     query: str, seconds: float, results: Callable[[], int | None], length: int
 ) -> None:
-    """A fast-path answer's metrics and log line, once it is sent: the metrics took 4 µs in a
-    loop but 51 µs with the CPU's caches emptied between calls (Prometheus' multiprocess
-    files; medians of 1,000 calls, 2026-11-30), as a server meets them between requests."""
-    count_request("/sparql", "GET", 200, seconds)
-    log_query(query, seconds, results, length, 200)
+    """A fast-path answer's metrics and log line, when the server closes the answer (after
+    sending it, or failing to): the metrics took 4 µs in a loop but 51 µs with the CPU's
+    caches emptied between calls (Prometheus' multiprocess files; medians of 1,000 calls,
+    2026-11-30), as a server meets them between requests."""
+    try:
+        count_request("/sparql", "GET", 200, seconds)
+    finally:
+        log_query(query, seconds, results, length, 200)
 
 
 class _Body:
     """A query's response body: uncorks the socket once the server has written it, and calls
-    ``sent`` (the metrics and the log line) when the server closes it, after sending it."""
+    ``sent`` (the metrics and the log line) when the server closes it."""
 
     def __init__(self, body: bytes, corked: socket.socket | None, sent: Callable[[], None]):
         self.body = body

@@ -124,4 +124,4 @@ def test_the_scan_benchmark_measures_every_workload_query(tmp_path: Path) -> Non
     queries = json.loads(out.read_text())["queries"]
     assert sorted(queries) == sorted(q.name for q in load_workload())
     for row in queries.values():
-        assert row["scan_us"] > 0 and row["remembered_us"] > 0 and row["rdflib_parse_us"] > 0
+        assert row["scan_us"] > row["remembered_us"] >= 0 and row["rdflib_parse_us"] > 0

@@ -183,6 +183,7 @@ def test_short_queries_are_scanned_once_and_long_ones_every_time(
         return tokens(query, *args)
 
     monkeypatch.setattr(analysis, "_tokens", counting)
+    analysis._remembered_analysis.cache_clear()
     short = "ASK { ?s ?p 'remembered' }"
     long = "ASK { ?s ?p ?o } # " + "x" * analysis.REMEMBERED_QUERY_CHARS
     info = [analyse_query(q, ENDPOINT) for q in (short, short, long, long)]
