@@ -34,16 +34,15 @@ import contextlib
 import hmac
 import io
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Request, Response, current_app, request
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
@@ -288,8 +287,7 @@ FAST_PATH_FAILURE = "osce_kg.fast_path_failure"  # environ key: the error the vi
 _BASE_URL_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 _NO_FORM: MultiDict[str, str] = MultiDict()
 # The query strings whose reading QueryFastPath remembers: at most this many, each of at most
-# this many characters (the strings and their decoded queries: about 8 MB a process at most). The
-# settings they are read with (SPARQL_MAX_QUERY_BYTES) are fixed once the app is made.
+# this many characters (the strings and their decoded queries: about 8 MB a process at most).
 REMEMBERED_READS = 512
 REMEMBERED_QUERY_STRING = 8192
 
@@ -323,8 +321,6 @@ class QueryFastPath:
         self._applies: bool | None = None  # decided at the first request: the app is complete
         self._cors_headers: list[tuple[str, str]] = []  # the same on every answer, or none
         self._base_urls: dict[tuple[object, ...], str] = {}
-        self._reads: dict[str, tuple[QueryRequest | None, str | None]] = {}  # see _read
-        self._reads_lock = threading.Lock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if (
@@ -368,28 +364,11 @@ class QueryFastPath:
 
     def _read(self, environ: WSGIEnvironment) -> tuple[QueryRequest | None, str | None]:
         """The GET's query (None: a request for the view, such as the service description)
-        and its ``format`` parameter, read as the view reads them (``request.args``,
-        ``parse_request``), or the ProtocolError the view raises.
-
-        Remembered for short query strings, as many as ``REMEMBERED_READS``: applications and
-        dashboards send the same ones again, and reading one (the percent-escapes, then the
-        protocol's checks) is most of what the endpoint itself does for a lookup."""
+        and its ``format`` parameter, as the view reads them, or the ProtocolError the view
+        raises; remembered for short query strings (:func:`_read_query`)."""
         query_string = environ.get("QUERY_STRING", "")
-        read = self._reads.get(query_string)
-        if read is None:
-            args = self.app.request_class(environ).args
-            query_request = parse_request(
-                "GET", None, args, _NO_FORM, b"", self.app.config["SPARQL_MAX_QUERY_BYTES"]
-            )
-            if not isinstance(query_request, QueryRequest):
-                query_request = None
-            read = (query_request, args.get("format"))
-            if len(query_string) <= REMEMBERED_QUERY_STRING:
-                with self._reads_lock:
-                    if len(self._reads) >= REMEMBERED_READS:  # the oldest goes
-                        del self._reads[next(iter(self._reads))]
-                    self._reads[query_string] = read
-        return read
+        read = _remembered_read if len(query_string) <= REMEMBERED_QUERY_STRING else _read_query
+        return read(query_string, self.app.config["SPARQL_MAX_QUERY_BYTES"])
 
     def _base_url(self, environ: WSGIEnvironment) -> str:
         """``request.base_url``, remembered for the few hosts a server is reached by."""
@@ -413,6 +392,7 @@ class QueryFastPath:
                 and not app.config["SPARQL_BACKEND_URL"]
                 and app.config.get("TRUSTED_HOSTS") is None
                 and not app.url_map.host_matching
+                and app.request_class is Request  # whose arguments _read_query reads
                 and app.view_functions.get("sparql.endpoint") is endpoint
                 and _hooks(app.before_request_funcs) == {None: [observability._start]}
                 and _hooks(app.after_request_funcs)
@@ -424,6 +404,22 @@ class QueryFastPath:
                 and not any(_hooks(app.teardown_request_funcs).values())
             )
         return self._applies
+
+
+def _read_query(query_string: str, max_query_bytes: int) -> tuple[QueryRequest | None, str | None]:
+    """A GET's query string read as the view reads it (``request.args``, which depends on
+    nothing else, then ``parse_request``): its query (None for anything but a query) and its
+    ``format`` parameter; the ProtocolError the view raises."""
+    args = Request({"QUERY_STRING": query_string}, populate_request=False).args
+    query_request = parse_request("GET", None, args, _NO_FORM, b"", max_query_bytes)
+    return (query_request if isinstance(query_request, QueryRequest) else None), args.get("format")
+
+
+# Applications and dashboards send the same query strings again, and reading one (the
+# percent-escapes, then the protocol's checks) was most of what the endpoint itself did for a
+# lookup: 84-107 µs a request in kg-serve, 15-17 µs remembered (docs/BENCHMARKS.md). Refusals
+# raise, so they are read again each time.
+_remembered_read = lru_cache(maxsize=REMEMBERED_READS)(_read_query)
 
 
 @dataclass(frozen=True)
