@@ -258,6 +258,12 @@ def query_section(result: dict[str, Any]) -> str:
     m = result["machine"]
     clients = q["settings"]["clients"]
     servers = list(q["servers"])
+    settings = q["settings"]
+    turns = ""  # how the one-client cells ran, in runs that say so
+    if settings.get("one_client"):
+        turns = " — at one client in turns, one request to each per round"
+        if settings.get("one_client_rounds"):
+            turns += f", up to {settings['one_client_rounds']} rounds"
     lines = [
         f"## {query_heading(result['size'])}",
         "",
@@ -277,18 +283,7 @@ def query_section(result: dict[str, Any]) -> str:
         "three; q12 names its graphs with `GRAPH ?g`. Requests are GETs on a fresh connection "
         "each, from client threads on the same machine; kg-serve and oxigraph run side by "
         "side, and each query's cells at one client count run back to back on the two (then "
-        "rdflib-endpoint alone)"
-        + (
-            " — at one client in turns, one request to each per round"
-            + (
-                f", up to {q['settings']['one_client_rounds']} rounds"
-                if q["settings"].get("one_client_rounds")
-                else ""
-            )
-            if q["settings"].get("one_client")
-            else ""
-        )
-        + "; a cell stops after "
+        f"rdflib-endpoint alone){turns}; a cell stops after "
         f"{q['settings']['max_requests_per_client']} requests per client or "
         f"{q['settings']['max_seconds']} s"
         + (f"; warm-up {q['settings']['warm_up']}" if q["settings"].get("warm_up") else "")
