@@ -86,7 +86,6 @@ class StagedRelease:
         self.compact = compact  # compact the store at the end whatever was written
         self.compact_below_bytes = compact_below_bytes  # the base's size on disk up to which a
         # small change is compacted all the same
-        self.removed = False  # whether a named graph was removed (written counts no bytes)
         self.compacted = False  # whether finish() compacted the store
         self.seconds: dict[str, float] = {}  # what finish() spent its time on
         self.dumps_copied = 0  # graphs whose shares of the dumps finish() copied from the base
@@ -234,7 +233,6 @@ class StagedRelease:
         graph = ox.NamedNode(str(name))
         if self.store.contains_named_graph(graph):
             self.store.remove_graph(graph)
-            self.removed = True
 
     def quads_in(
         self, graphs: dict[str, list[str]], predicate: str | None = None
@@ -408,7 +406,7 @@ class StagedRelease:
                 self.compact
                 or self.base is None
                 or self.written > OPTIMIZE_AFTER
-                or ((self.written or self.removed) and self._small_base())
+                or (self.touched and self._small_base())  # written, changed or dropped
             ):
                 # compacted for queries, the inferences included: a store compacted before
                 # they were stored answered workload queries up to 1.9x slower at 10,000

@@ -417,7 +417,7 @@ def _read_query(query_string: str, max_query_bytes: int) -> tuple[QueryRequest |
 
 # Applications and dashboards send the same query strings again, and reading one (the
 # percent-escapes, then the protocol's checks) was most of what the endpoint itself did for a
-# lookup: 84-107 µs a request in kg-serve, 15-17 µs remembered (docs/BENCHMARKS.md). Refusals
+# lookup: 60-107 µs a request in kg-serve, 15-17 µs remembered (docs/BENCHMARKS.md). Refusals
 # raise, so they are read again each time.
 _remembered_read = lru_cache(maxsize=REMEMBERED_READS)(_read_query)
 

@@ -189,6 +189,21 @@ def test_a_small_change_to_a_small_store_is_compacted_at_once(tmp_path: Path, co
     assert _sst_files(compacted.release.store) < _sst_files(left.release.store)
 
 
+def test_a_pruned_page_is_compacted_into_a_small_store_too(tmp_path: Path, corpus: Path) -> None:
+    """The bound applies to a change that only removes graphs (``--prune``) as well."""
+    run(config(tmp_path, corpus))
+    (corpus / PAGES[0]).unlink()
+    left = run(config(tmp_path, corpus, prune=True, compact_below=0))
+    assert "pruned" in {d.status for d in left.report.documents}
+    assert left.report.publish["store_compacted"] is False
+    shutil.copy(DEVSET / PAGES[0], corpus)
+    run(config(tmp_path, corpus))  # back, and compacted under the default bound
+    (corpus / PAGES[0]).unlink()
+    compacted = run(config(tmp_path, corpus, prune=True))
+    assert "pruned" in {d.status for d in compacted.report.documents}
+    assert compacted.report.publish["store_compacted"] is True
+
+
 def test_changed_document_is_the_only_one_rebuilt(
     tmp_path: Path, corpus: Path, counted: dict[str, list[str]]
 ) -> None:

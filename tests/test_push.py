@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from kg_builder.pipeline import run
 from kg_builder.push import PushConfig, PushError, graphs_of, public_url, push
 from tests.conftest import FIXED_TIME, project_config
 from tests.test_cli import fingerprint, kg_build
+from tests.test_end_to_end import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "tests" / "fixtures" / "devset"
@@ -36,12 +36,6 @@ ONTOLOGY_GRAPH = f"{BASE}graph/ontology"
 def oxigraph_binary() -> str | None:
     beside = Path(sys.executable).with_name("oxigraph")
     return str(beside) if beside.is_file() else shutil.which("oxigraph")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from werkzeug import Response as WerkzeugResponse
 
 from kg_builder.pipeline import BuildResult
 from server import create_app
-from tests.test_push import free_port, oxigraph_binary
+from tests.test_end_to_end import free_port
+from tests.test_push import oxigraph_binary
 from tests.test_server_operations import KG_SERVE, metric
 
 OSCE = "https://w3id.org/osce-kg/ontology#"

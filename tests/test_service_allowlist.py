@@ -23,7 +23,8 @@ from server import create_app
 from server.analysis import _parsed_info, analyse_query, analyse_update, service_allowlist
 from server.cli import main as kg_serve
 from server.protocol import ProtocolError, QueryForm
-from tests.test_push import free_port, oxigraph_binary
+from tests.test_end_to_end import free_port
+from tests.test_push import oxigraph_binary
 from tests.test_remote_store import _wait_for
 from tests.test_server_app import TOKEN, UPDATE, assert_error, bindings, get
 from tests.test_server_app import out_dir as out_dir  # the tiny published release (fixture)
